@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "recon",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "recon", targets: ["recon"]),
+        .library(name: "ReconCore", targets: ["ReconCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .target(name: "CReconShim"),
+        .target(
+            name: "ReconCore",
+            dependencies: ["CReconShim"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "recon",
+            dependencies: [
+                "ReconCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReconCoreTests",
+            dependencies: ["ReconCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReconCLITests",
+            dependencies: ["ReconCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,44 @@
+// Thin C wrappers over Linux system calls that Swift's Glibc module does not
+// expose well: epoll (packed struct, union), signal flags, and the few socket
+// calls of the connect hot path. No scanning logic lives here.
+#ifndef RECON_SHIM_H
+#define RECON_SHIM_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+/// Creates an epoll instance (close-on-exec). Returns fd or -1 (errno set).
+int recon_epoll_create(void);
+/// Registers fd for one-shot writability/error/hangup with an opaque token.
+int recon_epoll_add_out(int epfd, int fd, uint64_t token);
+/// Registers fd for readability (level-triggered) with an opaque token.
+int recon_epoll_add_in(int epfd, int fd, uint64_t token);
+/// Waits for events; fills tokens[i] and events[i]. Returns count, 0 or -1.
+int recon_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max, int timeout_ms);
+
+/// Event bits, re-exported so Swift needs no epoll header.
+extern const uint32_t RECON_EPOLLIN, RECON_EPOLLOUT, RECON_EPOLLERR, RECON_EPOLLHUP;
+
+/// Opens a non-blocking TCP socket for the address family and starts a connect.
+/// Returns 0 with *out_fd set when the connect is under way (or done), or an
+/// errno value (no fd left open) when socket() or connect() failed at once.
+/// *immediate is set to 1 if connect() completed synchronously.
+int recon_start_connect(const struct sockaddr *addr, socklen_t len, int *out_fd, int *immediate);
+/// Reads and clears SO_ERROR. Returns the pending errno (0 = connected).
+int recon_socket_error(int fd);
+/// 1 if the socket's local address and port equal the remote ones (TCP self-connect).
+int recon_is_self_connect(int fd);
+/// Closes with SO_LINGER {1,0}: an RST, no TIME_WAIT.
+void recon_close_reset(int fd);
+
+/// Installs SIGINT/SIGTERM handlers that only record the signal number.
+void recon_install_stop_handlers(void);
+/// The signal that asked to stop (SIGINT/SIGTERM), or 0.
+int recon_stop_signal(void);
+/// Clears the recorded signal (tests).
+void recon_clear_stop_signal(void);
+/// Records a stop request as if the signal had arrived (tests, embedding).
+void recon_request_stop(int signo);
+
+#endif

@@ -1,0 +1,194 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The scan report, version 1 of the documented schema (`schema/recon-scan-v1.schema.json`).
+/// Field names are snake_case in JSON; ports are ascending; absent values are omitted.
+public struct ScanReport: Codable, Sendable, Equatable {
+    /// Schema identifier written into every report.
+    public static let schemaIdentifier = "recon-scan/1"
+
+    /// Always `recon-scan/1` for this version.
+    public var schema: String
+    /// How and when the scan ran.
+    public var run: RunInfo
+    /// One entry per scanned address, in request order.
+    public var hosts: [HostReport]
+    /// Counts over all hosts.
+    public var summary: StateCounts
+}
+
+/// How and when the scan ran.
+public struct RunInfo: Codable, Sendable, Equatable {
+    /// `recon`.
+    public var tool: String
+    /// recon's version.
+    public var version: String
+    /// The command line, without the program name.
+    public var arguments: [String]
+    /// Start and end, RFC 3339 UTC with milliseconds.
+    public var started: String
+    public var ended: String
+    /// Wall-clock seconds.
+    public var elapsedSeconds: Double
+    /// False if the scan was stopped early; `interruptedBy` then names the signal.
+    public var complete: Bool
+    public var interruptedBy: String?
+    /// The port specification scanned and how many ports it has.
+    public var ports: String
+    public var portCount: Int
+    /// The scope policy sources (`embedded default`, policy files).
+    public var policy: [String]
+    /// Timing and parallelism in force.
+    public var options: RunOptions
+    /// Local failures (EMFILE, EADDRNOTAVAIL, ...) that were backed off and retried.
+    public var localFailures: Int
+
+    enum CodingKeys: String, CodingKey {
+        case tool, version, arguments, started, ended, complete, ports, policy, options
+        case elapsedSeconds = "elapsed_s"
+        case interruptedBy = "interrupted_by"
+        case portCount = "port_count"
+        case localFailures = "local_failures"
+    }
+}
+
+/// Options that shaped the scan.
+public struct RunOptions: Codable, Sendable, Equatable {
+    /// `adaptive` or `fixed`.
+    public var timeoutMode: String
+    /// The fixed timeout, or the adaptive bounds, in milliseconds.
+    public var timeoutMs: Double?
+    public var minTimeoutMs: Double?
+    public var maxTimeoutMs: Double?
+    public var retries: Int
+    public var concurrency: Int
+    public var threads: Int
+    /// Connects per second, when limited.
+    public var rate: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case retries, concurrency, threads, rate
+        case timeoutMode = "timeout_mode"
+        case timeoutMs = "timeout_ms"
+        case minTimeoutMs = "min_timeout_ms"
+        case maxTimeoutMs = "max_timeout_ms"
+    }
+}
+
+/// One scanned address.
+public struct HostReport: Codable, Sendable, Equatable {
+    /// The address connected to.
+    public var address: String
+    /// `ipv4` or `ipv6`.
+    public var family: String
+    /// The host name given, when the address came from one.
+    public var hostname: String?
+    /// The scope rule that allowed the address.
+    public var scopeRule: String
+    /// Ports reported (all scanned ports, or only open ones with `--open`), ascending.
+    public var ports: [PortEntry]
+    /// Counts for this host (over all scanned ports, whatever is listed).
+    public var summary: StateCounts
+    /// Round-trip figures learned on this host.
+    public var timing: HostTiming
+
+    enum CodingKeys: String, CodingKey {
+        case address, family, hostname, ports, summary, timing
+        case scopeRule = "scope_rule"
+    }
+}
+
+/// One port of one host.
+public struct PortEntry: Codable, Sendable, Equatable {
+    public var port: Int
+    /// Always `tcp` in this version.
+    public var `protocol`: String
+    public var state: PortState
+    public var reason: PortReason
+    /// Connect round-trip time in milliseconds; absent when nothing answered.
+    public var rttMs: Double?
+    /// Symbolic errno for filtered and error results (`EHOSTUNREACH`, `EMFILE`).
+    public var errno: String?
+    /// Connects made for this port.
+    public var attempts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case port, `protocol`, state, reason, errno, attempts
+        case rttMs = "rtt_ms"
+    }
+
+    public init(_ result: PortResult) {
+        port = Int(result.port)
+        self.protocol = "tcp"
+        state = result.state
+        reason = result.reason
+        rttMs = result.rttMilliseconds.map(ReportRounding.milliseconds)
+        errno = result.errnoName
+        attempts = result.attempts
+    }
+}
+
+/// Round-trip figures of one host.
+public struct HostTiming: Codable, Sendable, Equatable {
+    /// Smoothed RTT and its variance in milliseconds; absent before any answer.
+    public var srttMs: Double?
+    public var rttvarMs: Double?
+    /// The connect timeout in force at the end, in milliseconds.
+    public var timeoutMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case srttMs = "srtt_ms"
+        case rttvarMs = "rttvar_ms"
+        case timeoutMs = "timeout_ms"
+    }
+}
+
+/// How many ports are in each state; `unscanned` counts ports an interrupted scan did not reach.
+public struct StateCounts: Codable, Sendable, Equatable {
+    public var open = 0
+    public var closed = 0
+    public var filtered = 0
+    public var error = 0
+    public var unscanned = 0
+
+    public init() {}
+
+    /// Counts one result.
+    public mutating func add(_ state: PortState) {
+        switch state {
+        case .open: open += 1
+        case .closed: closed += 1
+        case .filtered: filtered += 1
+        case .error: error += 1
+        }
+    }
+
+    /// The count for one state.
+    public subscript(state: PortState) -> Int {
+        switch state {
+        case .open: return open
+        case .closed: return closed
+        case .filtered: return filtered
+        case .error: return error
+        }
+    }
+
+    static func + (lhs: StateCounts, rhs: StateCounts) -> StateCounts {
+        var sum = lhs
+        sum.open += rhs.open
+        sum.closed += rhs.closed
+        sum.filtered += rhs.filtered
+        sum.error += rhs.error
+        sum.unscanned += rhs.unscanned
+        return sum
+    }
+}
+
+/// Rounding used for figures in reports, so output is stable and compact.
+enum ReportRounding {
+    /// Milliseconds to microsecond precision.
+    static func milliseconds(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}

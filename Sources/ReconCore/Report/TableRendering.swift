@@ -1,0 +1,96 @@
+/// Renders a report as a readable text table, nmap style: open ports listed, the rest summarized.
+public struct TableRendering: Sendable {
+    /// States listed even when numerous (`--show closed,filtered`). Open is always listed.
+    public var alwaysShown: Set<PortState>
+    /// A state other than open with more ports than this is summarized instead (nmap uses 25).
+    public var collapseAbove: Int
+
+    public init(alwaysShown: Set<PortState> = [], collapseAbove: Int = 25) {
+        self.alwaysShown = alwaysShown
+        self.collapseAbove = collapseAbove
+    }
+
+    /// The table as text.
+    public func render(_ report: ScanReport) -> String {
+        var out = ""
+        let run = report.run
+        let hostWord = report.hosts.count == 1 ? "host" : "hosts"
+        out += "recon \(run.version): \(report.hosts.count) \(hostWord), \(run.portCount) ports each (\(run.ports))\n"
+        for host in report.hosts {
+            out += "\n" + header(host) + "\n"
+            let shown = host.ports.filter { isListed($0.state, in: host.summary) }
+            if shown.isEmpty {
+                out += "no port to list\n"
+            } else {
+                out += row("PORT", "STATE", "REASON", "RTT") + "\n"
+                for entry in shown {
+                    var reason = entry.reason.rawValue
+                    if let errno = entry.errno, entry.state == .error { reason += " (\(errno))" }
+                    out += row("\(entry.port)/tcp", entry.state.rawValue, reason, rtt(entry.rttMs)) + "\n"
+                }
+            }
+            let hidden = PortState.allCases.compactMap { state -> String? in
+                let count = host.summary[state] - shown.filter { $0.state == state }.count
+                return count > 0 ? "\(count) \(state.rawValue)" : nil
+            }
+            if !hidden.isEmpty { out += hidden.joined(separator: ", ") + " not shown\n" }
+        }
+        out += "\n" + footer(report) + "\n"
+        return out
+    }
+
+    private func isListed(_ state: PortState, in counts: StateCounts) -> Bool {
+        switch state {
+        case .open: return true
+        case .closed: return alwaysShown.contains(.closed)
+        case .filtered, .error: return alwaysShown.contains(state) || counts[state] <= collapseAbove
+        }
+    }
+
+    private func header(_ host: HostReport) -> String {
+        var line = "Host \(host.address)"
+        if let name = host.hostname { line += " (\(name))" }
+        if let srtt = host.timing.srttMs { line += ", srtt \(format(srtt)) ms" }
+        return line
+    }
+
+    private func footer(_ report: ScanReport) -> String {
+        let run = report.run
+        let counts = report.summary
+        var parts = PortState.allCases.compactMap { counts[$0] > 0 ? "\(counts[$0]) \($0.rawValue)" : nil }
+        if counts.unscanned > 0 { parts.append("\(counts.unscanned) unscanned") }
+        var line = "Scanned \(report.hosts.count) \(report.hosts.count == 1 ? "host" : "hosts") in "
+            + "\(format(run.elapsedSeconds)) s: " + (parts.isEmpty ? "nothing" : parts.joined(separator: ", "))
+        if !run.complete {
+            line += "\nINCOMPLETE: stopped" + (run.interruptedBy.map { " by \($0)" } ?? "")
+                + " before every port was scanned"
+        }
+        return line
+    }
+
+    private func row(_ port: String, _ state: String, _ reason: String, _ rtt: String) -> String {
+        pad(port, 10) + pad(state, 10) + pad(reason, 18) + rtt
+    }
+
+    private func rtt(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return "\(format(value)) ms"
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// Two decimals below 10, one below 100, none above: 0.05, 12.3, 250.
+    private func format(_ value: Double) -> String {
+        let digits = value < 10 ? 2 : value < 100 ? 1 : 0
+        var scaled = (value * pow10(digits)).rounded()
+        let whole = Int(scaled) / Int(pow10(digits))
+        scaled -= Double(whole) * pow10(digits)
+        guard digits > 0 else { return "\(whole)" }
+        let fraction = String(Int(scaled))
+        return "\(whole)." + String(repeating: "0", count: digits - fraction.count) + fraction
+    }
+
+    private func pow10(_ digits: Int) -> Double { digits == 2 ? 100 : digits == 1 ? 10 : 1 }
+}

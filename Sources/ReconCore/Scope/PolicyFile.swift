@@ -1,0 +1,58 @@
+/// A scope policy file: one rule per line, `allow ADDRESS[/PREFIX]` or `deny ADDRESS[/PREFIX]`,
+/// `#` starts a comment. Host names are not accepted: a policy names addresses.
+public struct PolicyFile: Sendable {
+    /// The path the rules were read from (used as their origin).
+    public let path: String
+    /// The rules in file order.
+    public let rules: [ScopeRule]
+
+    /// Parses policy text; `path` only labels rules and errors.
+    public init(path: String, text: String) throws(PolicyFileError) {
+        self.path = path
+        var rules: [ScopeRule] = []
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let content = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if words.isEmpty { continue }
+            let fail = { (message: String) in PolicyFileError(path: path, line: lineNumber, message: message) }
+            guard let action = ScopeAction(rawValue: String(words[0]).lowercased()) else {
+                throw fail("expected 'allow' or 'deny', found '\(words[0])'")
+            }
+            guard words.count == 2 else {
+                throw fail("'\(action.rawValue)' takes exactly one address or CIDR block")
+            }
+            guard let block = CIDRBlock(String(words[1])) else {
+                throw fail("'\(words[1])' is not an IP address or CIDR block (host names are not accepted)")
+            }
+            rules.append(ScopeRule(action: action, block: block, origin: "\(path):\(lineNumber)"))
+        }
+        self.rules = rules
+    }
+
+    /// Reads and parses a policy file from disk.
+    public init(contentsOf path: String) throws(PolicyFileError) {
+        let text: String
+        do {
+            text = try TextFile.read(path)
+        } catch {
+            throw PolicyFileError(path: path, line: 0, message: error.description)
+        }
+        try self.init(path: path, text: text)
+    }
+}
+
+/// A malformed or unreadable policy file, with the line at fault.
+public struct PolicyFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file.
+    public let path: String
+    /// 1-based line number; 0 when the file could not be read at all.
+    public let line: Int
+    /// What is wrong.
+    public let message: String
+
+    public var description: String {
+        line > 0 ? "policy \(path):\(line): \(message)" : "policy \(path): \(message)"
+    }
+}

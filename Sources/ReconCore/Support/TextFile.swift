@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads small UTF-8 text files (policies, target lists) without Foundation.
+enum TextFile {
+    /// Files larger than this are refused: inputs are hand-written lists.
+    static let maximumSize = 16 << 20
+
+    /// The file's text; invalid UTF-8 is repaired. Throws a one-line reason.
+    static func read(_ path: String) throws(TextFileError) -> String {
+        guard let file = fopen(path, "rb") else {
+            throw TextFileError(description: "cannot read: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+            if bytes.count > maximumSize {
+                throw TextFileError(description: "larger than \(maximumSize >> 20) MiB")
+            }
+            if count < chunk.count {
+                if ferror(file) != 0 {
+                    throw TextFileError(description: "read error: \(String(cString: strerror(errno)))")
+                }
+                break
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Why a text file could not be read.
+struct TextFileError: Error, CustomStringConvertible {
+    let description: String
+}

@@ -1,0 +1,28 @@
+import ReconCore
+
+/// recon's exit codes. Documented in the README; stable once published.
+enum ExitStatus: Int32 {
+    /// The scan ran to the end and the report was written.
+    case success = 0
+    /// recon itself failed (e.g. the report could not be written).
+    case failure = 1
+    /// Bad input: arguments, port list, target syntax, target list or policy file.
+    case usage = 2
+    /// A target is outside the scope policy; nothing was sent.
+    case outOfScope = 3
+    /// A host name did not resolve.
+    case unresolved = 4
+    /// Stopped by SIGINT (130) or SIGTERM (143); the partial report was written.
+    case interrupted = 130
+    case terminated = 143
+}
+
+/// A failure with its one-line message and exit code; thrown by subcommands, printed by `main`.
+struct ReconFailure: Error {
+    let message: String
+    let code: ExitStatus
+
+    func report() {
+        FileOutput.standardError.write("recon: \(message)\n")
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import CReconShim
+import ReconCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `recon scan TARGET... PORTS`: turns arguments into a checked request, runs it, writes the report.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Connect-scan TCP ports on targets inside the scope policy.",
+        discussion: """
+            Examples:
+              recon scan 127.0.0.1 1-1024
+              recon scan localhost ::1 22,80,8000-8100 --format json -o scan.json
+              recon scan -iL hosts.txt -p - --open --policy policies/own-hosts.policy
+            """
+    )
+
+    @Argument(help: "Targets (IP, CIDR, host name), then the port list unless -p is given.")
+    var arguments: [String] = []
+
+    @Option(name: .customShort("p"), help: "Ports: 1-1024, 22,80,8000-8100, '-' or 'all' for 1-65535.")
+    var ports: String?
+
+    @Option(name: .customLong("iL", withSingleDash: true), help: "Read targets from a file (one per line, # comments).")
+    var inputList: String?
+
+    @Option(name: .customLong("exclude-ports"), help: "Ports to leave out, same syntax as the port list.")
+    var excludePorts: String?
+
+    @Option(name: .customLong("policy"), help: "Scope policy file adding own hosts (repeatable). See policies/.")
+    var policyFiles: [String] = []
+
+    @Option(help: "Fixed connect timeout (500ms, 2s); overrides the adaptive timeout.")
+    var timeout: String?
+
+    @Option(name: .customLong("min-timeout"), help: "Lower bound of the adaptive timeout.")
+    var minTimeout: String = "100ms"
+
+    @Option(name: .customLong("max-timeout"), help: "Upper bound of the adaptive timeout.")
+    var maxTimeout: String = "10s"
+
+    @Option(name: .customLong("initial-timeout"), help: "Adaptive timeout before the first answer.")
+    var initialTimeout: String = "1s"
+
+    @Option(help: "Extra connects for a port that does not answer.")
+    var retries: Int = 2
+
+    @Option(help: "Connects in flight (default: from the open-file limit, at most 4096).")
+    var concurrency: Int?
+
+    @Option(help: "At most this many connects per second.")
+    var rate: Double?
+
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
+    @Flag(help: "Only list open ports (table, JSON and JSON Lines); counts still cover all ports.")
+    var open = false
+
+    @Option(help: "States to list in the table even when numerous: closed, filtered, error (comma-separated).")
+    var show: String?
+
+    @Option(help: "Output format: table, json or jsonl.")
+    var format: OutputFormat = .table
+
+    @Option(name: .customShort("o"), help: "Write the output to this file instead of standard output.")
+    var output: String?
+
+    func validate() throws {
+        guard retries >= 0, retries <= 20 else { throw ValidationError("--retries must be 0-20") }
+        if let concurrency, concurrency < 1 || concurrency > 65536 {
+            throw ValidationError("--concurrency must be 1-65536")
+        }
+        if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
+        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1-64") }
+    }
+
+    mutating func run() async throws {
+        let invocation = try ScanInvocation(command: self)
+        let status = invocation.run()
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}
+
+/// Output formats of `recon scan`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, jsonl
+}

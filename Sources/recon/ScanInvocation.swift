@@ -1,0 +1,140 @@
+import CReconShim
+import ReconCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One `recon scan` run: arguments checked into a plan, the engine run, the report written.
+struct ScanInvocation {
+    let command: ScanCommand
+    let plan: ScanPlan
+    let options: ScanOptions
+    let sink: FileOutput
+
+    init(command: ScanCommand) throws(ReconFailure) {
+        self.command = command
+        var targetSpecs = command.arguments
+        let portText: String
+        if let ports = command.ports {
+            portText = ports
+        } else {
+            guard let last = targetSpecs.popLast() else {
+                throw ReconFailure(message: "missing port list: recon scan TARGET... PORTS (e.g. 1-1024)", code: .usage)
+            }
+            portText = last
+        }
+        if let list = command.inputList {
+            do {
+                targetSpecs += try TargetResolver.readList(path: list)
+            } catch {
+                throw ReconFailure(message: error.description, code: .usage)
+            }
+        }
+        do {
+            plan = try ScanPlan.make(
+                targets: targetSpecs, ports: portText, excludedPorts: command.excludePorts,
+                policyFiles: command.policyFiles, interfaces: InterfaceAddress.current())
+        } catch {
+            switch error {
+            case .invalidInput(let message): throw ReconFailure(message: message, code: .usage)
+            case .unresolved(let message): throw ReconFailure(message: message, code: .unresolved)
+            case .outOfScope(let refusal): throw ReconFailure(message: refusal.description, code: .outOfScope)
+            }
+        }
+        options = try Self.options(from: command)
+        sink = try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
+            ?? FileOutput.standardOutput
+    }
+
+    private static func options(from command: ScanCommand) throws(ReconFailure) -> ScanOptions {
+        var options = ScanOptions()
+        do {
+            if let fixed = command.timeout {
+                options.timeout = .fixed(try DurationText.nanoseconds(fixed, option: "--timeout"))
+            } else {
+                let minimum = try DurationText.nanoseconds(command.minTimeout, option: "--min-timeout")
+                let maximum = try DurationText.nanoseconds(command.maxTimeout, option: "--max-timeout")
+                let initial = try DurationText.nanoseconds(command.initialTimeout, option: "--initial-timeout")
+                guard minimum <= maximum else {
+                    throw ReconFailure(message: "--min-timeout is greater than --max-timeout", code: .usage)
+                }
+                options.timeout = .adaptive(initial: initial, minimum: minimum, maximum: maximum)
+            }
+        } catch let error as DurationError {
+            throw ReconFailure(message: error.description, code: .usage)
+        } catch let error as ReconFailure {
+            throw error
+        } catch {
+            throw ReconFailure(message: "\(error)", code: .usage)
+        }
+        options.retries = command.retries
+        let openFileLimit = ResourceLimits.raiseOpenFileLimit()
+        options.concurrency = command.concurrency ?? ResourceLimits.defaultConcurrency(openFileLimit: openFileLimit)
+        options.concurrency = min(options.concurrency, max(1, openFileLimit - ResourceLimits.reservedDescriptors))
+        options.rate = command.rate
+        options.threads = command.threads
+        return options
+    }
+
+    /// Runs the scan and writes the report; returns the exit status.
+    func run() -> ExitStatus {
+        signal(SIGPIPE, SIG_IGN)
+        recon_install_stop_handlers()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let startedAt = Timestamp.now()
+        var context = ScanContext(
+            version: Recon.version, arguments: arguments, policySources: plan.policy.sources, ports: plan.ports,
+            options: options, startedAt: startedAt, endedAt: startedAt, openOnly: command.open)
+        let json = JSONRendering()
+        var handler: ResultHandler?
+        if command.format == .jsonl {
+            sink.write(encode { try json.line(StartRecord(run: ReportBuilder.runInfo(outcome: nil, context: context), targets: plan.targets)) })
+            let targets = plan.targets
+            let openOnly = command.open
+            let sink = self.sink
+            handler = { index, result in
+                guard !openOnly || result.state == .open else { return }
+                sink.write(encode { try json.line(PortRecord(target: targets[index], result: result)) })
+            }
+        }
+        let outcome = ConnectEngine(options: options).scan(targets: plan.targets, ports: plan.ports, onResult: handler)
+        context.endedAt = Timestamp.now()
+        let report = ReportBuilder.build(targets: plan.targets, outcome: outcome, context: context)
+        switch command.format {
+        case .table: sink.write(tableRendering().render(report))
+        case .json: sink.write(encode { try json.document(report) })
+        case .jsonl: sink.write(encode { try json.line(EndRecord(report: report)) })
+        }
+        if sink.failure != 0 && sink.failure != EPIPE {
+            ReconFailure(message: "writing output failed: \(String(cString: strerror(sink.failure)))", code: .failure)
+                .report()
+            return .failure
+        }
+        switch outcome.stopSignal {
+        case 0: return .success
+        case SIGTERM: return .terminated
+        default: return .interrupted
+        }
+    }
+
+    private func tableRendering() -> TableRendering {
+        let names = (command.show ?? "").split(separator: ",").map { String($0).trimmingCharacters() }
+        return TableRendering(alwaysShown: Set(names.compactMap(PortState.init(rawValue:))))
+    }
+}
+
+/// Encodes, or aborts with a clear message: encoding our own report types cannot fail.
+private func encode(_ body: () throws -> [UInt8]) -> [UInt8] {
+    do {
+        return try body()
+    } catch {
+        fatalError("recon: could not encode the report: \(error)")
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters() -> String {
+        String(self.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
