@@ -8,7 +8,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "recon",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "recon", targets: ["recon"]),
         .library(name: "ReconCore", targets: ["ReconCore"]),
@@ -31,14 +30,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReconTestSupport",
+            dependencies: ["ReconCore"],
+            path: "Tests/ReconTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ReconCoreTests",
-            dependencies: ["ReconCore"],
+            dependencies: ["ReconCore", "ReconTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReconCLITests",
-            dependencies: ["ReconCore"],
+            dependencies: ["ReconCore", "ReconTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

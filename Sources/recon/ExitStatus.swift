@@ -4,9 +4,10 @@ import ReconCore
 enum ExitStatus: Int32 {
     /// The scan ran to the end and the report was written.
     case success = 0
-    /// recon itself failed (e.g. the report could not be written).
+    /// recon itself failed after the scan started (e.g. writing the report failed).
     case failure = 1
-    /// Bad input: arguments, port list, target syntax, target list or policy file.
+    /// Bad input: arguments, port list, target syntax, target list, policy file, or an output
+    /// file that cannot be created (checked before the scan).
     case usage = 2
     /// A target is outside the scope policy; nothing was sent.
     case outOfScope = 3

@@ -32,8 +32,9 @@ struct Recon: AsyncParsableCommand {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 // Usage errors exit with 2 like other Unix tools, not ArgumentParser's 64.
-                let message = fullMessage(for: error)
-                FileOutput.standardError.write(message + "\n")
+                // One line naming the problem; the usage text is one --help away.
+                let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+                FileOutput.standardError.write("recon: \(message) (see 'recon --help')\n")
                 Glibc.exit(ExitStatus.usage.rawValue)
             }
             exit(withError: error)

@@ -25,7 +25,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(name: .customShort("p"), help: "Ports: 1-1024, 22,80,8000-8100, '-' or 'all' for 1-65535.")
     var ports: String?
 
-    @Option(name: .customLong("iL", withSingleDash: true), help: "Read targets from a file (one per line, # comments).")
+    @Option(name: .customLong("iL", withSingleDash: true), help: "Read targets from a file (separated by spaces or lines, # comments).")
     var inputList: String?
 
     @Option(name: .customLong("exclude-ports"), help: "Ports to leave out, same syntax as the port list.")
@@ -55,7 +55,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: "At most this many connects per second.")
     var rate: Double?
 
-    @Option(help: "Event-loop threads (default: one per core).")
+    @Option(help: "Event-loop threads at most (default: one per core; small scans use fewer).")
     var threads: Int?
 
     @Flag(help: "Only list open ports (table, JSON and JSON Lines); counts still cover all ports.")
@@ -77,6 +77,11 @@ struct ScanCommand: AsyncParsableCommand {
         }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1-64") }
+        for name in show.map({ $0.split(separator: ",", omittingEmptySubsequences: false) }) ?? [] {
+            guard let state = PortState(rawValue: String(name)), state != .open else {
+                throw ValidationError("--show takes closed, filtered, error (comma-separated), not '\(name)'")
+            }
+        }
     }
 
     mutating func run() async throws {

@@ -19,7 +19,7 @@ struct ScanInvocation {
         if let ports = command.ports {
             portText = ports
         } else {
-            guard let last = targetSpecs.popLast() else {
+            guard let last = targetSpecs.popLast(), !targetSpecs.isEmpty || command.inputList != nil else {
                 throw ReconFailure(message: "missing port list: recon scan TARGET... PORTS (e.g. 1-1024)", code: .usage)
             }
             portText = last
@@ -70,8 +70,9 @@ struct ScanInvocation {
         }
         options.retries = command.retries
         let openFileLimit = ResourceLimits.raiseOpenFileLimit()
+        // An explicit --concurrency is honoured even above the descriptor limit: the engine backs
+        // off on EMFILE instead of misreporting ports.
         options.concurrency = command.concurrency ?? ResourceLimits.defaultConcurrency(openFileLimit: openFileLimit)
-        options.concurrency = min(options.concurrency, max(1, openFileLimit - ResourceLimits.reservedDescriptors))
         options.rate = command.rate
         options.threads = command.threads
         return options
@@ -83,13 +84,16 @@ struct ScanInvocation {
         recon_install_stop_handlers()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let startedAt = Timestamp.now()
+        let engine = ConnectEngine(options: options)
         var context = ScanContext(
             version: Recon.version, arguments: arguments, policySources: plan.policy.sources, ports: plan.ports,
             options: options, startedAt: startedAt, endedAt: startedAt, openOnly: command.open)
         let json = JSONRendering()
         var handler: ResultHandler?
         if command.format == .jsonl {
-            sink.write(encode { try json.line(StartRecord(run: ReportBuilder.runInfo(outcome: nil, context: context), targets: plan.targets)) })
+            let layout = engine.layout(workItems: plan.targets.count * plan.ports.ports.count)
+            let run = ReportBuilder.runInfo(outcome: nil, layout: layout, context: context)
+            sink.write(encode { try json.line(StartRecord(run: run, targets: plan.targets)) })
             let targets = plan.targets
             let openOnly = command.open
             let sink = self.sink
@@ -98,7 +102,7 @@ struct ScanInvocation {
                 sink.write(encode { try json.line(PortRecord(target: targets[index], result: result)) })
             }
         }
-        let outcome = ConnectEngine(options: options).scan(targets: plan.targets, ports: plan.ports, onResult: handler)
+        let outcome = engine.scan(targets: plan.targets, ports: plan.ports, onResult: handler)
         context.endedAt = Timestamp.now()
         let report = ReportBuilder.build(targets: plan.targets, outcome: outcome, context: context)
         switch command.format {
@@ -119,7 +123,7 @@ struct ScanInvocation {
     }
 
     private func tableRendering() -> TableRendering {
-        let names = (command.show ?? "").split(separator: ",").map { String($0).trimmingCharacters() }
+        let names = (command.show ?? "").split(separator: ",").map(String.init)
         return TableRendering(alwaysShown: Set(names.compactMap(PortState.init(rawValue:))))
     }
 }
@@ -130,11 +134,5 @@ private func encode(_ body: () throws -> [UInt8]) -> [UInt8] {
         return try body()
     } catch {
         fatalError("recon: could not encode the report: \(error)")
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters() -> String {
-        String(self.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

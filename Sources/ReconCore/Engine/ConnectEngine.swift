@@ -41,13 +41,19 @@ public struct ConnectEngine: Sendable {
         self.shouldStop = shouldStop
     }
 
+    /// Threads and connects in flight for a scan of `workItems` (target × port) connects:
+    /// one thread per core, but at least 256 connects per thread; never more in flight than work.
+    public func layout(workItems: Int) -> (threads: Int, concurrency: Int) {
+        let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let threads = max(1, min(options.threads ?? cores, max(1, workItems / 256)))
+        return (threads, max(1, min(options.concurrency, max(workItems, 1))))
+    }
+
     /// Scans every port of `ports` on every target. Blocks until done or stopped;
     /// `onResult` is called from the scanning threads as results arrive.
     public func scan(targets: [AuthorizedTarget], ports: PortList, onResult: ResultHandler? = nil) -> ScanOutcome {
         let total = targets.count * ports.ports.count
-        let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let threads = max(1, min(options.threads ?? cores, max(1, total / 256)))
-        let concurrency = max(1, min(options.concurrency, max(total, 1)))
+        let (threads, concurrency) = layout(workItems: total)
         let shared = SharedScan(
             targets: targets, ports: ports.ports, options: options, threads: threads,
             concurrency: concurrency, onResult: onResult, shouldStop: shouldStop)

@@ -65,17 +65,18 @@ public enum ReportBuilder {
         }
         return ScanReport(
             schema: ScanReport.schemaIdentifier,
-            run: runInfo(outcome: outcome, context: context),
+            run: runInfo(outcome: outcome, layout: (outcome.threads, outcome.concurrency), context: context),
             hosts: hosts, summary: total)
     }
 
     /// The run header (also the first JSON Lines record).
-    public static func runInfo(outcome: ScanOutcome?, context: ScanContext) -> RunInfo {
+    public static func runInfo(
+        outcome: ScanOutcome?, layout: (threads: Int, concurrency: Int), context: ScanContext
+    ) -> RunInfo {
         let options = context.options
         var runOptions = RunOptions(
-            timeoutMode: "adaptive", retries: options.retries,
-            concurrency: outcome?.concurrency ?? options.concurrency,
-            threads: outcome?.threads ?? options.threads ?? 0, rate: options.rate)
+            timeoutMode: "adaptive", retries: options.retries, concurrency: layout.concurrency,
+            threads: layout.threads, rate: options.rate)
         switch options.timeout {
         case .fixed(let value):
             runOptions.timeoutMode = "fixed"

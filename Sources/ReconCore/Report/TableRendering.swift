@@ -15,7 +15,8 @@ public struct TableRendering: Sendable {
         var out = ""
         let run = report.run
         let hostWord = report.hosts.count == 1 ? "host" : "hosts"
-        out += "recon \(run.version): \(report.hosts.count) \(hostWord), \(run.portCount) ports each (\(run.ports))\n"
+        let portWord = run.portCount == 1 ? "port" : "ports"
+        out += "recon \(run.version): \(report.hosts.count) \(hostWord), \(run.portCount) \(portWord) each (\(run.ports))\n"
         for host in report.hosts {
             out += "\n" + header(host) + "\n"
             let shown = host.ports.filter { isListed($0.state, in: host.summary) }

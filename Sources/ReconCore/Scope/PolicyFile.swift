@@ -11,10 +11,9 @@ public struct PolicyFile: Sendable {
         self.path = path
         var rules: [ScopeRule] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for content in text.linesWithoutComments() {
             lineNumber += 1
-            let content = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            let words = content.words()
             if words.isEmpty { continue }
             let fail = { (message: String) in PolicyFileError(path: path, line: lineNumber, message: message) }
             guard let action = ScopeAction(rawValue: String(words[0]).lowercased()) else {

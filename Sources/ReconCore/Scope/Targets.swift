@@ -101,9 +101,8 @@ public struct TargetResolver: Sendable {
             throw TargetError(description: "target list \(path): \(error.description)")
         }
         var targets: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            targets += content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+        for content in text.linesWithoutComments() {
+            targets += content.words().map(String.init)
         }
         return targets
     }

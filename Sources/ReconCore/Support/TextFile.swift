@@ -38,3 +38,20 @@ enum TextFile {
 struct TextFileError: Error, CustomStringConvertible {
     let description: String
 }
+
+extension String {
+    /// The text's lines, split at `\n` and `\r\n` (a single Character in Swift), empty lines kept,
+    /// with any `#` comment removed.
+    func linesWithoutComments() -> [Substring] {
+        split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { line in
+            line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        }
+    }
+}
+
+extension Substring {
+    /// Words separated by spaces and tabs.
+    func words() -> [Substring] {
+        split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+    }
+}
