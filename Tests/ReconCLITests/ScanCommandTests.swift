@@ -1,0 +1,187 @@
+import Foundation
+import ReconCore
+import ReconTestSupport
+import Testing
+
+/// End-to-end tests of the built binary on loopback.
+@Suite("recon scan, end to end")
+struct ScanCommandTests {
+    @Test func missionExampleRuns() throws {
+        let result = try CommandRunner.recon(["scan", "127.0.0.1", "1-1024"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Host 127.0.0.1"))
+        #expect(result.stdout.contains("Scanned 1 host in "))
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func jsonReportValidatesAndIsExact() throws {
+        let open4 = [TestSocket(), TestSocket()]
+        let closed4 = TestSocket(listening: false)
+        let open6 = TestSocket(ipv6: true)
+        let ports = (open4.map(\.port) + [closed4.port, open6.port]).map(String.init).joined(separator: ",")
+        let result = try CommandRunner.recon(["scan", "127.0.0.1", "::1", ports, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
+
+        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        #expect(report.schema == "recon-scan/1")
+        #expect(report.run.complete)
+        #expect(report.run.interruptedBy == nil)
+        #expect(report.run.portCount == 4)
+        #expect(report.hosts.map(\.address) == ["127.0.0.1", "::1"])
+        let v4 = report.hosts[0]
+        #expect(v4.ports.map(\.port) == v4.ports.map(\.port).sorted())
+        for socket in open4 {
+            let entry = try #require(v4.ports.first { $0.port == Int(socket.port) })
+            #expect(entry.state == .open && entry.reason == .synAck && entry.rttMs != nil)
+        }
+        let closed = try #require(v4.ports.first { $0.port == Int(closed4.port) })
+        #expect(closed.state == .closed && closed.reason == .connRefused)
+        let v6open = try #require(report.hosts[1].ports.first { $0.port == Int(open6.port) })
+        #expect(v6open.state == .open)
+        #expect(report.summary.open + report.summary.closed == 8)
+        #expect(report.summary.unscanned == 0)
+    }
+
+    @Test func jsonLinesStreamsValidRecords() throws {
+        let listener = TestSocket()
+        let result = try CommandRunner.recon(["scan", "127.0.0.1", "1-200,\(listener.port)", "--format", "jsonl"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 203)
+        #expect(try CommandRunner.schemaViolation(json: lines[0], definition: "startRecord") == nil)
+        #expect(try CommandRunner.schemaViolation(json: lines.last!, definition: "endRecord") == nil)
+        let portLines = lines.dropFirst().dropLast().joined(separator: "\n")
+        #expect(try CommandRunner.schemaViolation(json: portLines, definition: "portRecord") == nil)
+        let records = try lines.dropFirst().dropLast().map {
+            try JSONDecoder().decode(PortRecord.self, from: Data($0.utf8))
+        }
+        #expect(Set(records.map(\.entry.port)).count == 201)
+        #expect(records.contains { $0.entry.port == Int(listener.port) && $0.entry.state == .open })
+        #expect(records.allSatisfy { $0.address == "127.0.0.1" })
+    }
+
+    @Test func openOnlyAndOutputFile() throws {
+        let listener = TestSocket()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try CommandRunner.recon([
+            "scan", "-p", "1-100,\(listener.port)", "127.0.0.1", "--open", "--format", "json", "-o", file.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        let report = try JSONDecoder().decode(ScanReport.self, from: Data(contentsOf: file))
+        #expect(report.hosts[0].ports.allSatisfy { $0.state == .open })
+        #expect(report.hosts[0].ports.contains { $0.port == Int(listener.port) })
+        #expect(report.hosts[0].summary.closed + report.hosts[0].summary.open == 101)
+    }
+
+    @Test func tableListsOpenPortsAndSummarizesTheRest() throws {
+        let listener = TestSocket()
+        let result = try CommandRunner.recon(["scan", "127.0.0.1", "\(listener.port),1-20"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("\(listener.port)/tcp") && $0.contains(" open ") && $0.contains("syn-ack") })
+        #expect(lines.contains("20 closed not shown"))
+        #expect(lines.contains { $0.hasPrefix("PORT") && $0.contains("STATE") && $0.contains("REASON") })
+        let shown = try CommandRunner.recon(["scan", "127.0.0.1", "1-3", "--show", "closed"])
+        #expect(shown.stdout.contains("2/tcp     closed    conn-refused"))
+    }
+
+    @Test func targetForms() throws {
+        let listener = TestSocket()
+        let named = try CommandRunner.recon(["scan", "localhost", "\(listener.port)", "--format", "json"])
+        let report = try JSONDecoder().decode(ScanReport.self, from: Data(named.stdout.utf8))
+        #expect(report.hosts.contains { $0.address == "127.0.0.1" && $0.hostname == "localhost" })
+        #expect(report.hosts.first { $0.address == "127.0.0.1" }?.ports.first?.state == .open)
+
+        let block = try CommandRunner.recon(["scan", "127.0.0.0/29", "\(listener.port)", "--format", "json"])
+        let blockReport = try JSONDecoder().decode(ScanReport.self, from: Data(block.stdout.utf8))
+        #expect(blockReport.hosts.count == 8)
+        #expect(blockReport.summary.open == 1)
+
+        let list = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: list) }
+        try "# my hosts\n127.0.0.1   # this box\n\n::1\r\n127.0.0.2 127.0.0.3\n".write(
+            to: list, atomically: true, encoding: .utf8)
+        let fromList = try CommandRunner.recon(["scan", "-iL", list.path, "\(listener.port)", "--format", "json"])
+        #expect(fromList.status == 0, "\(fromList.stderr)")
+        let listReport = try JSONDecoder().decode(ScanReport.self, from: Data(fromList.stdout.utf8))
+        #expect(listReport.hosts.map(\.address) == ["127.0.0.1", "::1", "127.0.0.2", "127.0.0.3"])
+    }
+
+    @Test(
+        "bad input: one line on stderr, exit 2, nothing scanned",
+        arguments: [
+            (["scan", "127.0.0.1", "0"], "out of range"),
+            (["scan", "127.0.0.1", "65536"], "out of range"),
+            (["scan", "127.0.0.1", "100-1"], "reversed"),
+            (["scan", "127.0.0.1", "22,,80"], "empty item"),
+            (["scan", "127.0.0.1", "ssh"], "invalid port"),
+            (["scan", "127.0.0.1"], "missing port list"),
+            (["scan", "not_a host!", "80"], "invalid target"),
+            (["scan", "127.0.0.0/99", "80"], "invalid CIDR"),
+            (["scan", "127.0.0.1", "80", "--format", "xml"], "xml"),
+            (["scan", "127.0.0.1", "80", "--timeout", "soon"], "invalid duration"),
+            (["scan", "127.0.0.1", "80", "--concurrency", "0"], "--concurrency"),
+            (["scan", "127.0.0.1", "80", "--bogus"], "--bogus"),
+            (["scan", "-iL", "/nonexistent/targets.txt", "80"], "/nonexistent/targets.txt"),
+            (["scan", "127.0.0.1", "80", "--policy", "/nonexistent/p.policy"], "/nonexistent/p.policy"),
+            (["scan", "127.0.0.1", "1-10", "--exclude-ports", "1-10"], "no port left"),
+        ])
+    func badInput(arguments: [String], message: String) throws {
+        let result = try CommandRunner.recon(arguments)
+        #expect(result.status == 2, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"))
+    }
+
+    @Test func badPolicyFileNamesItsLine() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).policy")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "# own hosts\nallow 127.0.0.1\nallow my-laptop\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try CommandRunner.recon(["scan", "127.0.0.1", "80", "--policy", file.path])
+        #expect(result.status == 2)
+        #expect(result.stderr == "recon: policy \(file.path):3: 'my-laptop' is not an IP address or CIDR block "
+            + "(host names are not accepted)\n")
+    }
+
+    @Test func policyDenyRefusesLoopbackAddress() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).policy")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "deny 127.0.0.9\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try CommandRunner.recon(["scan", "127.0.0.1", "127.0.0.9", "80", "--policy", file.path])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("refused: 127.0.0.9 is out of scope: rule deny 127.0.0.9/32 (\(file.path):1)"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func persistentLocalFailureIsErrorNeverClosed() throws {
+        // With 7 descriptors the runtime and epoll fit but no socket does: every connect fails
+        // with EMFILE, is backed off and retried, and is finally reported as error.
+        let result = try CommandRunner.run(
+            "/bin/bash", ["-c", "ulimit -n 7; exec \"$0\" scan 127.0.0.1 1-3 --format json", CommandRunner.reconBinary])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        #expect(report.summary.closed == 0)
+        #expect(report.summary.error == 3)
+        #expect(report.hosts[0].ports.allSatisfy { $0.reason == .localError && $0.errno == "EMFILE" })
+    }
+
+    @Test func descriptorStarvationBacksOffAndStaysExact() throws {
+        let listeners = (0..<5).map { _ in TestSocket() }
+        let ports = "1-400," + listeners.map { String($0.port) }.joined(separator: ",")
+        let result = try CommandRunner.run(
+            "/bin/bash",
+            ["-c", "ulimit -n 16; exec \"$0\" scan 127.0.0.1 \"$1\" --concurrency 200 --format json",
+             CommandRunner.reconBinary, ports])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        #expect(report.run.localFailures > 0)
+        #expect(report.summary.error == 0)
+        #expect(report.summary.unscanned == 0)
+        let open = Set(report.hosts[0].ports.filter { $0.state == .open }.map(\.port))
+        #expect(open.isSuperset(of: listeners.map { Int($0.port) }))
+    }
+}
