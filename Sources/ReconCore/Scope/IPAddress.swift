@@ -1,3 +1,5 @@
+import CReconShim
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
