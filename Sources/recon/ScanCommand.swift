@@ -25,7 +25,9 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(name: .customShort("p"), help: "Ports: 1-1024, 22,80,8000-8100, '-' or 'all' for 1-65535.")
     var ports: String?
 
-    @Option(name: .customLong("iL", withSingleDash: true), help: "Read targets from a file (separated by spaces or lines, # comments).")
+    @Option(
+        name: .customLong("iL", withSingleDash: true),
+        help: "Read targets from a file (separated by spaces or lines, # comments).")
     var inputList: String?
 
     @Option(name: .customLong("exclude-ports"), help: "Ports to leave out, same syntax as the port list.")

@@ -43,7 +43,8 @@ struct ScanInvocation {
             }
         }
         options = try Self.options(from: command)
-        sink = try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
+        sink =
+            try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
             ?? FileOutput.standardOutput
     }
 

@@ -10,7 +10,8 @@ struct InterruptTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         let scan = try CommandRunner.start(
-            CommandRunner.reconBinary, ["scan", "127.0.0.1", "-", "--rate", "2000", "--format", "json", "-o", file.path])
+            CommandRunner.reconBinary,
+            ["scan", "127.0.0.1", "-", "--rate", "2000", "--format", "json", "-o", file.path])
         usleep(600_000)
         scan.signal(SIGINT)
         let result = try scan.finish(timeout: 10)

@@ -35,7 +35,8 @@ struct NamespaceTests {
         #expect(ports[80]?.state == .closed && ports[80]?.reason == .connRefused)
         #expect(ports[81]?.state == .filtered && ports[81]?.reason == .noResponse && ports[81]?.rttMs == nil)
         #expect(ports[81]?.attempts == 2)
-        #expect(ports[82]?.state == .filtered && ports[82]?.reason == .hostUnreach && ports[82]?.errno == "EHOSTUNREACH")
+        #expect(
+            ports[82]?.state == .filtered && ports[82]?.reason == .hostUnreach && ports[82]?.errno == "EHOSTUNREACH")
         #expect(ports[83]?.state == .filtered && ports[83]?.reason == .netUnreach)
         #expect(ports[84]?.state == .filtered && ports[84]?.reason == .hostUnreach && ports[84]?.rttMs != nil)
         #expect(ports[8080]?.state == .open && ports[8080]?.reason == .synAck)
@@ -62,8 +63,9 @@ struct NamespaceTests {
         try namespace.iptables(["-A", "OUTPUT"])
         let result = try namespace.recon(["scan", "127.0.0.1", "192.0.2.1", "1-100"])
         #expect(result.status == 3)
-        #expect(result.stderr == "recon: refused: 192.0.2.1 is out of scope: no allow rule matches (default: refuse); "
-            + "nothing was sent\n")
+        #expect(
+            result.stderr == "recon: refused: 192.0.2.1 is out of scope: no allow rule matches (default: refuse); "
+                + "nothing was sent\n")
         #expect(result.stdout.isEmpty)
         #expect(try namespace.outputPackets() == 0)
 

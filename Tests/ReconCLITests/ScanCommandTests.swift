@@ -81,7 +81,8 @@ struct ScanCommandTests {
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "\(listener.port),1-20"])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("\(listener.port)/tcp") && $0.contains(" open ") && $0.contains("syn-ack") })
+        #expect(
+            lines.contains { $0.hasPrefix("\(listener.port)/tcp") && $0.contains(" open ") && $0.contains("syn-ack") })
         #expect(lines.contains("20 closed not shown"))
         #expect(lines.contains { $0.hasPrefix("PORT") && $0.contains("STATE") && $0.contains("REASON") })
         let shown = try CommandRunner.recon(["scan", "127.0.0.1", "1-3", "--show", "closed"])
@@ -143,8 +144,9 @@ struct ScanCommandTests {
         try "# own hosts\nallow 127.0.0.1\nallow my-laptop\n".write(to: file, atomically: true, encoding: .utf8)
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "80", "--policy", file.path])
         #expect(result.status == 2)
-        #expect(result.stderr == "recon: policy \(file.path):3: 'my-laptop' is not an IP address or CIDR block "
-            + "(host names are not accepted)\n")
+        #expect(
+            result.stderr == "recon: policy \(file.path):3: 'my-laptop' is not an IP address or CIDR block "
+                + "(host names are not accepted)\n")
     }
 
     @Test func policyDenyRefusesLoopbackAddress() throws {
@@ -174,8 +176,10 @@ struct ScanCommandTests {
         let ports = "1-400," + listeners.map { String($0.port) }.joined(separator: ",")
         let result = try CommandRunner.run(
             "/bin/bash",
-            ["-c", "ulimit -n 16; exec \"$0\" scan 127.0.0.1 \"$1\" --concurrency 200 --format json",
-             CommandRunner.reconBinary, ports])
+            [
+                "-c", "ulimit -n 16; exec \"$0\" scan 127.0.0.1 \"$1\" --concurrency 200 --format json",
+                CommandRunner.reconBinary, ports,
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
         #expect(report.run.localFailures > 0)

@@ -1,9 +1,9 @@
 import Glibc
+import ReconTestSupport
 import Synchronization
 import Testing
 
 @testable import ReconCore
-import ReconTestSupport
 
 @Suite("Connect engine against real sockets")
 struct EngineIntegrationTests {

@@ -64,7 +64,9 @@ struct RTTEstimatorTests {
 
 @Suite("Durations")
 struct DurationTextTests {
-    @Test(arguments: [("500ms", Int64(500_000_000)), ("2s", 2_000_000_000), ("1.5", 1_500_000_000), ("1m", 60_000_000_000)])
+    @Test(arguments: [
+        ("500ms", Int64(500_000_000)), ("2s", 2_000_000_000), ("1.5", 1_500_000_000), ("1m", 60_000_000_000),
+    ])
     func valid(text: String, nanoseconds: Int64) throws {
         #expect(try DurationText.nanoseconds(text, option: "--timeout") == nanoseconds)
     }

@@ -20,7 +20,10 @@ struct ReportTests {
                     PortResult(port: 23, state: .closed, reason: .connRefused, rttNanoseconds: 40_000),
                     PortResult(port: 25, state: .filtered, reason: .noResponse, rttNanoseconds: nil, attempts: 3),
                 ],
-                [PortResult(port: 22, state: .error, reason: .localError, rttNanoseconds: nil, errno: EMFILE, attempts: 13)],
+                [
+                    PortResult(
+                        port: 22, state: .error, reason: .localError, rttNanoseconds: nil, errno: EMFILE, attempts: 13)
+                ],
             ],
             estimators: [estimator, RTTEstimator()], complete: false, stopSignal: SIGINT, localFailures: 13,
             threads: 1, concurrency: 4)

@@ -1,5 +1,4 @@
 import Glibc
-
 import ReconCore
 
 /// A TCP socket bound to an ephemeral loopback port: listening (an open port) or only bound

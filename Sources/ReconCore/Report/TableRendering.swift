@@ -16,7 +16,8 @@ public struct TableRendering: Sendable {
         let run = report.run
         let hostWord = report.hosts.count == 1 ? "host" : "hosts"
         let portWord = run.portCount == 1 ? "port" : "ports"
-        out += "recon \(run.version): \(report.hosts.count) \(hostWord), \(run.portCount) \(portWord) each (\(run.ports))\n"
+        out +=
+            "recon \(run.version): \(report.hosts.count) \(hostWord), \(run.portCount) \(portWord) each (\(run.ports))\n"
         for host in report.hosts {
             out += "\n" + header(host) + "\n"
             let shown = host.ports.filter { isListed($0.state, in: host.summary) }
@@ -60,10 +61,12 @@ public struct TableRendering: Sendable {
         let counts = report.summary
         var parts = PortState.allCases.compactMap { counts[$0] > 0 ? "\(counts[$0]) \($0.rawValue)" : nil }
         if counts.unscanned > 0 { parts.append("\(counts.unscanned) unscanned") }
-        var line = "Scanned \(report.hosts.count) \(report.hosts.count == 1 ? "host" : "hosts") in "
+        var line =
+            "Scanned \(report.hosts.count) \(report.hosts.count == 1 ? "host" : "hosts") in "
             + "\(format(run.elapsedSeconds)) s: " + (parts.isEmpty ? "nothing" : parts.joined(separator: ", "))
         if !run.complete {
-            line += "\nINCOMPLETE: stopped" + (run.interruptedBy.map { " by \($0)" } ?? "")
+            line +=
+                "\nINCOMPLETE: stopped" + (run.interruptedBy.map { " by \($0)" } ?? "")
                 + " before every port was scanned"
         }
         return line

@@ -3,7 +3,9 @@ public enum DurationText {
     /// Nanoseconds, or a one-line reason.
     public static func nanoseconds(_ text: String, option: String) throws(DurationError) -> Int64 {
         let lowered = text.trimmingWhitespace().lowercased()
-        let units: [(suffix: String, scale: Double)] = [("ms", 1e6), ("us", 1e3), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        let units: [(suffix: String, scale: Double)] = [
+            ("ms", 1e6), ("us", 1e3), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
+        ]
         var number = lowered
         var scale = 1e9
         if let unit = units.first(where: { lowered.hasSuffix($0.suffix) }) {
@@ -12,7 +14,8 @@ public enum DurationText {
         }
         guard let value = Double(number), value.isFinite, value > 0, value * scale <= 3600e9 else {
             throw DurationError(
-                description: "invalid duration '\(text)' for \(option): use e.g. 500ms, 2s, 1.5s (positive, at most 1h)")
+                description: "invalid duration '\(text)' for \(option): use e.g. 500ms, 2s, 1.5s (positive, at most 1h)"
+            )
         }
         return Int64(value * scale)
     }
