@@ -11,9 +11,12 @@ let package = Package(
     products: [
         .executable(name: "recon", targets: ["recon"]),
         .library(name: "ReconCore", targets: ["ReconCore"]),
+        .library(name: "ReconProbes", targets: ["ReconProbes"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "CReconShim"),
@@ -22,17 +25,29 @@ let package = Package(
             dependencies: ["CReconShim"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReconProbes",
+            dependencies: [
+                "ReconCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "recon",
             dependencies: [
                 "ReconCore",
+                "ReconProbes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "ReconTestSupport",
-            dependencies: ["ReconCore"],
+            dependencies: ["ReconCore", "CReconShim"],
             path: "Tests/ReconTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -43,7 +58,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconCLITests",
-            dependencies: ["ReconCore", "ReconTestSupport"],
+            dependencies: ["ReconCore", "ReconProbes", "ReconTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

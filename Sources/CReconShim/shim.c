@@ -101,3 +101,7 @@ void recon_install_stop_handlers(void) {
 int recon_stop_signal(void) { return stop_signal; }
 void recon_clear_stop_signal(void) { stop_signal = 0; }
 void recon_request_stop(int signo) { stop_signal = signo; }
+
+int recon_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}

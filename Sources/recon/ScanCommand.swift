@@ -66,6 +66,28 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: "States to list in the table even when numerous: closed, filtered, error (comma-separated).")
     var show: String?
 
+    @Flag(help: "Read each open port's banner; probe silent ports and identify the service.")
+    var banner = false
+
+    @Flag(help: "Send the HTTP probe to every open port, also to ones that sent a banner (implies --banner).")
+    var http = false
+
+    @Option(name: .customLong("banner-timeout"), help: "Whole-port deadline for banner and probes (e.g. 1.5s).")
+    var bannerTimeout: String = "1.5s"
+
+    @Option(name: .customLong("banner-bytes"), help: "Keep at most this many bytes of a banner or probe reply.")
+    var bannerBytes: Int = 4096
+
+    @Option(
+        name: .customLong("rules"),
+        help: "Extra service rules file (repeatable), after policies/services.rules. See policies/.")
+    var rulesFiles: [String] = []
+
+    @Option(
+        name: .customLong("nmap-probes"),
+        help: "Also use nmap's match rules from this nmap-service-probes file ('auto': /usr/share/nmap/).")
+    var nmapProbes: String?
+
     @Option(help: "Output format: table, json or jsonl.")
     var format: OutputFormat = .table
 
@@ -79,6 +101,9 @@ struct ScanCommand: AsyncParsableCommand {
         }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1-64") }
+        guard bannerBytes >= 16, bannerBytes <= 1 << 20 else {
+            throw ValidationError("--banner-bytes must be 16-1048576")
+        }
         for name in show.map({ $0.split(separator: ",", omittingEmptySubsequences: false) }) ?? [] {
             guard let state = PortState(rawValue: String(name)), state != .open else {
                 throw ValidationError("--show takes closed, filtered, error (comma-separated), not '\(name)'")
@@ -88,7 +113,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         let invocation = try ScanInvocation(command: self)
-        let status = invocation.run()
+        let status = await invocation.run()
         if status != .success { throw ExitCode(status.rawValue) }
     }
 }

@@ -1,5 +1,6 @@
 import CReconShim
 import ReconCore
+import ReconProbes
 
 #if canImport(Glibc)
     import Glibc
@@ -11,6 +12,8 @@ struct ScanInvocation {
     let plan: ScanPlan
     let options: ScanOptions
     let sink: FileOutput
+    /// Set when open ports are to be probed (`--banner`, `--http`).
+    let prober: ServiceProber?
 
     init(command: ScanCommand) throws(ReconFailure) {
         self.command = command
@@ -43,6 +46,7 @@ struct ScanInvocation {
             }
         }
         options = try Self.options(from: command)
+        prober = try Self.prober(from: command)
         sink =
             try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
             ?? FileOutput.standardOutput
@@ -79,8 +83,27 @@ struct ScanInvocation {
         return options
     }
 
-    /// Runs the scan and writes the report; returns the exit status.
-    func run() -> ExitStatus {
+    private static func prober(from command: ScanCommand) throws(ReconFailure) -> ServiceProber? {
+        guard command.banner || command.http else { return nil }
+        let rules = try ServiceRulesLocator.load(extra: command.rulesFiles, nmapProbes: command.nmapProbes)
+        var options = ProbeOptions()
+        do {
+            options.portTimeout = try DurationText.nanoseconds(command.bannerTimeout, option: "--banner-timeout")
+        } catch {
+            throw ReconFailure(message: error.description, code: .usage)
+        }
+        options.byteCap = command.bannerBytes
+        options.forceHTTP = command.http
+        options.userAgent = "recon/\(Recon.version)"
+        do {
+            return try ServiceProber(rules: rules, options: options)
+        } catch {
+            throw ReconFailure(message: "cannot set up TLS probing: \(error)", code: .failure)
+        }
+    }
+
+    /// Runs the scan (and the probes) and writes the report; returns the exit status.
+    func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
         let arguments = Array(CommandLine.arguments.dropFirst())
@@ -97,15 +120,23 @@ struct ScanInvocation {
             sink.write(encode { try json.line(StartRecord(run: run, targets: plan.targets)) })
             let targets = plan.targets
             let openOnly = command.open
+            let probing = prober != nil
             let sink = self.sink
             handler = { index, result in
                 guard !openOnly || result.state == .open else { return }
+                // Open ports are written once probed, with what they said.
+                guard !probing || result.state != .open else { return }
                 sink.write(encode { try json.line(PortRecord(target: targets[index], result: result)) })
             }
         }
-        let outcome = engine.scan(targets: plan.targets, ports: plan.ports, onResult: handler)
+        var outcome = engine.scan(targets: plan.targets, ports: plan.ports, onResult: handler)
+        var services: [[UInt16: PortService]]?
+        if let prober, outcome.stopSignal == 0 {
+            services = await probeOpenPorts(prober, outcome: &outcome, json: json)
+        }
         context.endedAt = Timestamp.now()
-        let report = ReportBuilder.build(targets: plan.targets, outcome: outcome, context: context)
+        let report = ReportBuilder.build(
+            targets: plan.targets, outcome: outcome, services: services, context: context)
         switch command.format {
         case .table: sink.write(tableRendering().render(report))
         case .json: sink.write(encode { try json.document(report) })
@@ -121,6 +152,28 @@ struct ScanInvocation {
         case SIGTERM: return .terminated
         default: return .interrupted
         }
+    }
+
+    /// Probes every open port found; a stop signal during probing marks the scan incomplete.
+    private func probeOpenPorts(
+        _ prober: ServiceProber, outcome: inout ScanOutcome, json: JSONRendering
+    ) async -> [[UInt16: PortService]] {
+        let open = outcome.results.map { $0.filter { $0.state == .open } }
+        let targets = plan.targets
+        let sink = self.sink
+        let streaming = command.format == .jsonl
+        let services = await prober.probe(
+            targets: targets, ports: open.map { $0.map(\.port) }, shouldStop: { recon_stop_signal() }
+        ) { index, port, service in
+            guard streaming, let result = open[index].first(where: { $0.port == port }) else { return }
+            sink.write(encode { try json.line(PortRecord(target: targets[index], result: result, service: service)) })
+        }
+        let signal = recon_stop_signal()
+        if signal != 0 {
+            outcome.stopSignal = signal
+            outcome.complete = false
+        }
+        return services
     }
 
     private func tableRendering() -> TableRendering {

@@ -1,3 +1,4 @@
+import CReconShim
 import Foundation
 
 /// The result of running a command to completion.
@@ -5,6 +6,12 @@ public struct CommandResult: Sendable {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Runs programs for end-to-end tests: the built `recon` binary, `ip`, `iptables`, `python3`.
@@ -62,47 +69,64 @@ public enum CommandRunner {
 }
 
 /// A started process; stdout and stderr go to temporary files so large output cannot block it.
+/// Spawned and reaped with posix_spawn/waitpid directly: Foundation's Process on Linux can miss
+/// the exit of a script whose background children (daemons) outlive it.
 public final class RunningCommand: @unchecked Sendable {
-    public let process = Process()
-    private let stdoutFile: URL
-    private let stderrFile: URL
+    public let pid: pid_t
+    private let stdoutPath: String
+    private let stderrPath: String
 
     init(executable: String, arguments: [String]) throws {
-        let temporary = FileManager.default.temporaryDirectory
-        stdoutFile = temporary.appendingPathComponent("recon-out-\(UUID().uuidString)")
-        stderrFile = temporary.appendingPathComponent("recon-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
-        try process.run()
+        let temporary = FileManager.default.temporaryDirectory.path
+        stdoutPath = "\(temporary)/recon-out-\(UUID().uuidString)"
+        stderrPath = "\(temporary)/recon-err-\(UUID().uuidString)"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // The child gets only 0-2: the test process's own descriptors must not leak into it
+        // (tests lower the descriptor limit of the child).
+        recon_spawn_close_from(&actions, 3)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, executable, &actions, nil, argv, environ)
+        guard status == 0 else {
+            throw NamespaceError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        pid = child
     }
 
     /// Sends a signal to the process.
     public func signal(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        kill(pid, signal)
     }
 
     /// Waits up to `timeout` seconds (then kills it) and returns what it printed.
     public func finish(timeout: Double) throws -> CommandResult {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
+        var status: Int32 = 0
+        var reaped = waitpid(pid, &status, WNOHANG) == pid
+        while !reaped && Date() < deadline {
+            usleep(10_000)
+            reaped = waitpid(pid, &status, WNOHANG) == pid
+        }
+        if !reaped {
+            kill(pid, SIGTERM)
             usleep(200_000)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
         }
-        process.waitUntilExit()
         defer {
-            try? FileManager.default.removeItem(at: stdoutFile)
-            try? FileManager.default.removeItem(at: stderrFile)
+            unlink(stdoutPath)
+            unlink(stderrPath)
         }
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return CommandResult(
-            status: process.terminationStatus,
-            stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "")
+            status: code,
+            stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
     }
 }

@@ -4,6 +4,7 @@
 #ifndef RECON_SHIM_H
 #define RECON_SHIM_H
 
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -40,5 +41,9 @@ int recon_stop_signal(void);
 void recon_clear_stop_signal(void);
 /// Records a stop request as if the signal had arrived (tests, embedding).
 void recon_request_stop(int signo);
+
+/// Makes a posix_spawn child close every descriptor from `lowest` up (glibc's
+/// posix_spawn_file_actions_addclosefrom_np, which needs _GNU_SOURCE to be seen).
+int recon_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 #endif

@@ -97,10 +97,10 @@ public struct PortRecord: Codable, Sendable, Equatable {
         case type, address, hostname
     }
 
-    public init(target: AuthorizedTarget, result: PortResult) {
+    public init(target: AuthorizedTarget, result: PortResult, service: PortService? = nil) {
         address = target.address.description
         hostname = target.hostname
-        entry = PortEntry(result)
+        entry = PortEntry(result).adding(service)
     }
 
     public init(from decoder: any Decoder) throws {

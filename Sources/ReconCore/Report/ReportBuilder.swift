@@ -40,7 +40,11 @@ public struct ScanContext: Sendable {
 /// Builds the versioned report from a scan's outcome.
 public enum ReportBuilder {
     /// The report for `outcome` of scanning `targets` under `context`.
-    public static func build(targets: [AuthorizedTarget], outcome: ScanOutcome, context: ScanContext) -> ScanReport {
+    /// `services` (per target, by port) adds what probing found to open ports.
+    public static func build(
+        targets: [AuthorizedTarget], outcome: ScanOutcome, services: [[UInt16: PortService]]? = nil,
+        context: ScanContext
+    ) -> ScanReport {
         var total = StateCounts()
         var hosts: [HostReport] = []
         for (index, target) in targets.enumerated() {
@@ -54,7 +58,9 @@ public enum ReportBuilder {
                 HostReport(
                     address: target.address.description, family: target.address.isIPv4 ? "ipv4" : "ipv6",
                     hostname: target.hostname, scopeRule: target.rule.description,
-                    ports: results.filter { !context.openOnly || $0.state == .open }.map(PortEntry.init),
+                    ports: results.filter { !context.openOnly || $0.state == .open }.map { result in
+                        PortEntry(result).adding(services?[index][result.port])
+                    },
                     summary: counts,
                     timing: HostTiming(
                         srttMs: estimator.smoothed.map { ReportRounding.milliseconds(Double($0) / 1e6) },

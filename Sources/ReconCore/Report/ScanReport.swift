@@ -114,10 +114,28 @@ public struct PortEntry: Codable, Sendable, Equatable {
     public var errno: String?
     /// Connects made for this port.
     public var attempts: Int
+    /// With `--banner`: what the open port said (see `PortService`).
+    public var banner: CapturedBytes?
+    public var probes: [ProbeExchange]?
+    public var http: HTTPResponse?
+    public var tls: TLSInfo?
+    public var service: ServiceMatch?
 
     enum CodingKeys: String, CodingKey {
-        case port, `protocol`, state, reason, errno, attempts
+        case port, `protocol`, state, reason, errno, attempts, banner, probes, http, tls, service
         case rttMs = "rtt_ms"
+    }
+
+    /// This entry with what probing the port found.
+    public func adding(_ details: PortService?) -> PortEntry {
+        guard let details else { return self }
+        var entry = self
+        entry.banner = details.banner
+        entry.probes = details.probes
+        entry.http = details.http
+        entry.tls = details.tls
+        entry.service = details.service
+        return entry
     }
 
     public init(_ result: PortResult) {

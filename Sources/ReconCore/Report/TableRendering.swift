@@ -24,11 +24,14 @@ public struct TableRendering: Sendable {
             if shown.isEmpty {
                 out += "no port to list\n"
             } else {
-                out += row("PORT", "STATE", "REASON", "RTT") + "\n"
+                let probed = host.ports.contains { $0.service != nil || $0.banner != nil || $0.probes != nil }
+                out += row("PORT", "STATE", "REASON", "RTT", probed ? ("SERVICE", "VERSION") : nil) + "\n"
                 for entry in shown {
                     var reason = entry.reason.rawValue
                     if let errno = entry.errno, entry.state == .error { reason += " (\(errno))" }
-                    out += row("\(entry.port)/tcp", entry.state.rawValue, reason, rtt(entry.rttMs)) + "\n"
+                    let service = probed ? Self.serviceColumns(entry) : nil
+                    out += row("\(entry.port)/tcp", entry.state.rawValue, reason, rtt(entry.rttMs), service) + "\n"
+                    out += Self.detailLines(entry)
                 }
             }
             let hidden = PortState.allCases.compactMap { state -> String? in
@@ -72,8 +75,47 @@ public struct TableRendering: Sendable {
         return line
     }
 
-    private func row(_ port: String, _ state: String, _ reason: String, _ rtt: String) -> String {
-        pad(port, 10) + pad(state, 10) + pad(reason, 18) + rtt
+    private func row(
+        _ port: String, _ state: String, _ reason: String, _ rtt: String, _ service: (String, String)? = nil
+    ) -> String {
+        let base = pad(port, 10) + pad(state, 10) + pad(reason, 18)
+        guard let service else { return base + rtt }
+        return base + pad(rtt, 11) + pad(service.0, 14) + service.1
+    }
+
+    /// Service name (`ssl/` when tunnelled) and product, version and extra info.
+    static func serviceColumns(_ entry: PortEntry) -> (String, String) {
+        guard let match = entry.service else { return (entry.state == .open ? "unknown" : "", "") }
+        let name = (match.tunnel == "ssl" && match.name != "https" ? "ssl/" : "") + match.name
+        var words = [match.product, match.version].compactMap { $0 }
+        if let info = match.info { words.append("(\(info))") }
+        if match.method == "port-table" { words.append("[port table]") }
+        return (name, words.joined(separator: " "))
+    }
+
+    /// Indented lines under a probed port: banner, HTTP status and title, TLS session.
+    static func detailLines(_ entry: PortEntry) -> String {
+        var lines: [String] = []
+        if let banner = entry.banner {
+            lines.append("banner: " + clip(banner.text) + (banner.truncated ? " [cut]" : ""))
+        }
+        if let http = entry.http {
+            var parts = [http.statusLine]
+            if let server = http.server { parts.append("Server: \(server)") }
+            if let title = http.title { parts.append("title: \(title)") }
+            lines.append("http: " + clip(parts.joined(separator: "; ")))
+        }
+        if let tls = entry.tls {
+            var parts = [[tls.version, tls.cipher].compactMap { $0 }.joined(separator: " ")]
+            if let subject = tls.subject { parts.append("subject \(subject)") }
+            if let notAfter = tls.notAfter { parts.append("not after \(notAfter.prefix(10))") }
+            lines.append("tls: " + clip(parts.joined(separator: "; ")))
+        }
+        return lines.map { "  " + $0 + "\n" }.joined()
+    }
+
+    private static func clip(_ text: String) -> String {
+        text.count <= 160 ? text : String(text.prefix(157)) + "..."
     }
 
     private func rtt(_ value: Double?) -> String {

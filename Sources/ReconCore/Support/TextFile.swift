@@ -5,12 +5,12 @@
 #endif
 
 /// Reads small UTF-8 text files (policies, target lists) without Foundation.
-enum TextFile {
+public enum TextFile {
     /// Files larger than this are refused: inputs are hand-written lists.
     static let maximumSize = 16 << 20
 
     /// The file's text; invalid UTF-8 is repaired. Throws a one-line reason.
-    static func read(_ path: String) throws(TextFileError) -> String {
+    public static func read(_ path: String) throws(TextFileError) -> String {
         guard let file = fopen(path, "rb") else {
             throw TextFileError(description: "cannot read: \(String(cString: strerror(errno)))")
         }
@@ -35,8 +35,8 @@ enum TextFile {
 }
 
 /// Why a text file could not be read.
-struct TextFileError: Error, CustomStringConvertible {
-    let description: String
+public struct TextFileError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 extension String {

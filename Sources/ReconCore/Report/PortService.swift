@@ -1,0 +1,112 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// What an open port said and what it is: the banner, the probe replies, HTTP and TLS
+/// details, and the identification. Every field is optional: a silent port may have none.
+public struct PortService: Codable, Sendable, Equatable {
+    /// What the service sent first, unprompted.
+    public var banner: CapturedBytes?
+    /// Replies to probes, in the order sent (probes that got no reply are listed with none).
+    public var probes: [ProbeExchange]?
+    /// The HTTP response, when a (plain or TLS) HTTP probe got one.
+    public var http: HTTPResponse?
+    /// The TLS session, when the port speaks TLS.
+    public var tls: TLSInfo?
+    /// The identification; absent when nothing matched and no port-table entry exists.
+    public var service: ServiceMatch?
+
+    public init(
+        banner: CapturedBytes? = nil, probes: [ProbeExchange]? = nil, http: HTTPResponse? = nil,
+        tls: TLSInfo? = nil, service: ServiceMatch? = nil
+    ) {
+        self.banner = banner
+        self.probes = probes
+        self.http = http
+        self.tls = tls
+        self.service = service
+    }
+}
+
+/// Bytes as received: exact (base64), readable (escaped), their length, and whether the
+/// byte cap cut them.
+public struct CapturedBytes: Codable, Sendable, Equatable {
+    /// Printable rendering: ASCII kept, `\r \n \t \\` and other bytes escaped (`\xHH`).
+    public var text: String
+    /// The exact bytes, base64.
+    public var base64: String
+    /// Number of bytes kept.
+    public var length: Int
+    /// True if more bytes were offered than the cap allowed.
+    public var truncated: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case text, length, truncated
+        case base64 = "b64"
+    }
+
+    public init(_ bytes: [UInt8], truncated: Bool) {
+        text = PrintableBytes.render(bytes)
+        base64 = Data(bytes).base64EncodedString()
+        length = bytes.count
+        self.truncated = truncated
+    }
+
+    /// The exact bytes.
+    public var bytes: [UInt8] { Data(base64Encoded: base64).map(Array.init) ?? [] }
+}
+
+/// One probe sent and what came back.
+public struct ProbeExchange: Codable, Sendable, Equatable {
+    /// The probe's name (`http`, `tls-http`, `redis-ping`, ...).
+    public var probe: String
+    /// The reply; absent when the service sent nothing back.
+    public var reply: CapturedBytes?
+    /// Why the exchange ended: `closed`, `idle`, `complete`, `cap`, `deadline`, `refused`, `error`.
+    public var ended: String
+
+    public init(probe: String, reply: CapturedBytes?, ended: String) {
+        self.probe = probe
+        self.reply = reply
+        self.ended = ended
+    }
+}
+
+/// A TLS session as negotiated with recon's client (no certificate verification: this describes,
+/// it does not trust).
+public struct TLSInfo: Codable, Sendable, Equatable {
+    /// `TLSv1.2`, `TLSv1.3`, ...
+    public var version: String?
+    /// IANA cipher suite name (`TLS_AES_128_GCM_SHA256`), or `0xXXXX` when unknown.
+    public var cipher: String?
+    /// Certificate subject and issuer as `CN=..., O=...`.
+    public var subject: String?
+    public var issuer: String?
+    /// DNS and IP subject alternative names.
+    public var subjectAlternativeNames: [String]?
+    /// Certificate validity, RFC 3339.
+    public var notBefore: String?
+    public var notAfter: String?
+
+    enum CodingKeys: String, CodingKey {
+        case version, cipher, subject, issuer
+        case subjectAlternativeNames = "san"
+        case notBefore = "not_before"
+        case notAfter = "not_after"
+    }
+
+    public init(
+        version: String? = nil, cipher: String? = nil, subject: String? = nil, issuer: String? = nil,
+        subjectAlternativeNames: [String]? = nil, notBefore: String? = nil, notAfter: String? = nil
+    ) {
+        self.version = version
+        self.cipher = cipher
+        self.subject = subject
+        self.issuer = issuer
+        self.subjectAlternativeNames = subjectAlternativeNames
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+    }
+}

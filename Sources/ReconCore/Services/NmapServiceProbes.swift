@@ -1,0 +1,43 @@
+extension ServiceRules {
+    /// Reads nmap's `nmap-service-probes` format: the matches of its `NULL` probe become `banner`
+    /// rules and those of `GetRequest` become `http` rules; everything else (other probes, `ports`,
+    /// `sslports`, `rarity`, `fallback`, `totalwaittime`, `Exclude`, ...) is ignored. Match lines
+    /// recon cannot use (a regex Swift cannot compile, say) are skipped and counted in
+    /// `skippedMatchCount`; a file without any `Probe` line is refused.
+    public static func nmapServiceProbes(path: String, text: String) throws(ServiceRulesError) -> ServiceRules {
+        var rules = ServiceRules()
+        var section: String?
+        var sawProbe = false
+        for (number, line) in lines(text) {
+            var scanner = RuleLineScanner(line)
+            if scanner.isAtEnd() { continue }
+            switch scanner.word() {
+            case "Probe":
+                sawProbe = true
+                let (proto, name) = (scanner.word(), scanner.word())
+                guard let proto, let name, proto == "TCP" || proto == "UDP" else {
+                    throw ServiceRulesError(path: path, line: number, message: "expected 'Probe TCP|UDP NAME q|...|'")
+                }
+                section = proto == "TCP" ? ["NULL": "banner", "GetRequest": "http"][name] : nil
+            case let directive where directive == "match" || directive == "softmatch":
+                guard sawProbe else {
+                    throw ServiceRulesError(
+                        path: path, line: number, message: "'\(directive ?? "")' before any Probe line")
+                }
+                guard let section else { continue }
+                do {
+                    rules.appendRule(try MatchRule(soft: directive == "softmatch", line: &scanner), probe: section)
+                } catch {
+                    rules.countSkippedMatch()
+                }
+            default:
+                continue
+            }
+        }
+        guard sawProbe else {
+            throw ServiceRulesError(path: path, line: 0, message: "no 'Probe' line: not an nmap-service-probes file")
+        }
+        rules.buildIndex()
+        return rules
+    }
+}

@@ -1,0 +1,176 @@
+/// Service identification rules: probes to send, patterns for replies, and a port table.
+/// Read from recon's rules format (`policies/services.rules`, documented there) and,
+/// optionally, from nmap's `nmap-service-probes`.
+public struct ServiceRules: Sendable {
+    /// Probe names recon sends itself or that are not sent at all; other names are custom probes.
+    static let builtInProbes: Set<String> = ["banner", "http", "tls-http", "any"]
+
+    /// Custom probes in file order.
+    private(set) var customProbes: [ServiceProbe] = []
+    /// Match rules by the probe whose replies they read, in file order.
+    private(set) var rulesByProbe: [String: [MatchRule]] = [:]
+    /// The same rules indexed for `identify`; built by `buildIndex()` once all are read.
+    private(set) var indexByProbe: [String: RuleIndex] = [:]
+    /// The port table: the usual service of a port.
+    private(set) var portTable: [UInt16: String] = [:]
+    /// Match lines of nmap's file that recon could not use (regex or substitution unsupported).
+    public private(set) var skippedMatchCount = 0
+
+    /// How many custom probes (with a payload) there are.
+    public var probeCount: Int { customProbes.count }
+    /// How many match and softmatch rules there are.
+    public var matchCount: Int { rulesByProbe.values.reduce(0) { $0 + $1.count } }
+
+    init() {}
+
+    /// Parses rules text in recon's format; `path` only labels errors.
+    public init(path: String, text: String) throws(ServiceRulesError) {
+        var section: String?
+        for (number, line) in Self.lines(text) {
+            var scanner = RuleLineScanner(line)
+            if scanner.isAtEnd() { continue }
+            let directive = scanner.word() ?? ""
+            do throws(RuleLineError) {
+                switch directive {
+                case "probe":
+                    section = try addProbe(&scanner)
+                case "match", "softmatch":
+                    guard let section else {
+                        throw RuleLineError("'\(directive)' before any 'probe' line: start a section with 'probe NAME'")
+                    }
+                    rulesByProbe[section, default: []].append(
+                        try MatchRule(soft: directive == "softmatch", line: &scanner))
+                case "port":
+                    try addPorts(&scanner)
+                default:
+                    throw RuleLineError("unknown directive '\(directive)': expected probe, match, softmatch or port")
+                }
+            } catch {
+                throw ServiceRulesError(path: path, line: number, message: error.message)
+            }
+        }
+        buildIndex()
+    }
+
+    /// Reads and parses a rules file from disk.
+    public init(contentsOf path: String) throws(ServiceRulesError) {
+        let text: String
+        do {
+            text = try TextFile.read(path)
+        } catch {
+            throw ServiceRulesError(path: path, line: 0, message: error.description)
+        }
+        try self.init(path: path, text: text)
+    }
+
+    /// These rules, then `other`'s: where both say something, these win (their matches are tried
+    /// first, their port table entries and probe names are kept).
+    public func merging(_ other: ServiceRules) -> ServiceRules {
+        var merged = self
+        let names = Set(customProbes.map(\.name))
+        merged.customProbes += other.customProbes.filter { !names.contains($0.name) }
+        merged.rulesByProbe.merge(other.rulesByProbe) { ours, theirs in ours + theirs }
+        merged.portTable.merge(other.portTable) { ours, _ in ours }
+        merged.skippedMatchCount += other.skippedMatchCount
+        merged.buildIndex()
+        return merged
+    }
+
+    /// Custom probes to send to a silent port, in order: those whose ports include `port`
+    /// first, then the ones for any port, file order otherwise. Excludes banner/http/tls-http/any.
+    public func probes(for port: UInt16) -> [ServiceProbe] {
+        customProbes.filter { $0.ports.contains(port) } + customProbes.filter { $0.ports.isEmpty }
+    }
+
+    /// The port-specific custom probes meant for other ports, in file order: worth a try on a
+    /// silent port after the others, since services often run on unusual ports.
+    public func otherProbes(for port: UInt16) -> [ServiceProbe] {
+        customProbes.filter { !$0.ports.isEmpty && !$0.ports.contains(port) }
+    }
+
+    /// True if a port-specific custom probe exists for this port (so it should be tried before HTTP).
+    public func hasPortSpecificProbe(for port: UInt16) -> Bool {
+        customProbes.contains { $0.ports.contains(port) }
+    }
+
+    /// The usual service name of a port, from the port table.
+    public func portTableName(for port: UInt16) -> String? {
+        portTable[port]
+    }
+
+    /// Lines with their 1-based numbers, line ends (`\n`, `\r\n`) removed.
+    static func lines(_ text: String) -> [(Int, Substring)] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line in
+            (index + 1, line.last == "\r" ? line.dropLast() : line)
+        }
+    }
+
+    /// `probe NAME [ports PORTLIST] [send PAYLOAD]`; returns the section the next matches join.
+    private mutating func addProbe(_ scanner: inout RuleLineScanner) throws(RuleLineError) -> String {
+        guard let name = scanner.word() else { throw RuleLineError("'probe' needs a name") }
+        guard name.unicodeScalars.allSatisfy(MatchRule.isNameCharacter) else {
+            throw RuleLineError("'\(name)' is not a probe name (letters, digits, '.', '_', '-')")
+        }
+        var ports: Set<UInt16>?
+        var payload: [UInt8]?
+        while !scanner.isAtEnd() {
+            switch scanner.word() {
+            case "ports":
+                guard ports == nil, let list = scanner.word() else {
+                    throw RuleLineError("'ports' needs one port list")
+                }
+                do {
+                    ports = Set(try PortList(parsing: list).ports)
+                } catch {
+                    throw RuleLineError("bad port list: \(error.description)")
+                }
+            case "send":
+                guard payload == nil else { throw RuleLineError("'send' given twice") }
+                payload = try ProbePayload.parse(&scanner)
+            case let other:
+                throw RuleLineError("unexpected '\(other ?? "")': expected 'ports PORTLIST' or 'send PAYLOAD'")
+            }
+        }
+        if Self.builtInProbes.contains(name) {
+            guard payload == nil, ports == nil else {
+                throw RuleLineError("'\(name)' is built in: it takes no 'ports' or 'send'")
+            }
+            return name
+        }
+        guard let payload else { throw RuleLineError("custom probe '\(name)' needs 'send PAYLOAD'") }
+        guard !customProbes.contains(where: { $0.name == name }) else {
+            throw RuleLineError("probe '\(name)' is defined twice")
+        }
+        customProbes.append(ServiceProbe(name: name, payload: payload, ports: ports ?? []))
+        return name
+    }
+
+    /// `port PORTLIST SERVICE`: the first entry for a port wins.
+    private mutating func addPorts(_ scanner: inout RuleLineScanner) throws(RuleLineError) {
+        guard let list = scanner.word(), let service = scanner.word(), scanner.isAtEnd() else {
+            throw RuleLineError("expected 'port PORTLIST SERVICE'")
+        }
+        guard service.unicodeScalars.allSatisfy(MatchRule.isNameCharacter) else {
+            throw RuleLineError("'\(service)' is not a service name (letters, digits, '.', '_', '-')")
+        }
+        let ports: PortList
+        do {
+            ports = try PortList(parsing: list)
+        } catch {
+            throw RuleLineError("bad port list: \(error.description)")
+        }
+        for port in ports.ports where portTable[port] == nil { portTable[port] = service }
+    }
+
+    mutating func appendRule(_ rule: MatchRule, probe: String) {
+        rulesByProbe[probe, default: []].append(rule)
+    }
+
+    mutating func buildIndex() {
+        indexByProbe = rulesByProbe.mapValues(RuleIndex.init)
+    }
+
+    mutating func countSkippedMatch() {
+        skippedMatchCount += 1
+    }
+}

@@ -1,0 +1,299 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import ReconCore
+
+/// Why an exchange with a port ended.
+enum ExchangeEnd: String, Sendable {
+    /// The service closed the connection.
+    case closed
+    /// Bytes arrived and then nothing for the idle gap.
+    case idle
+    /// The HTTP response was complete (Content-Length).
+    case complete
+    /// The byte cap was reached.
+    case cap
+    /// The port's deadline passed.
+    case deadline
+    /// The connection was refused or reset.
+    case refused, reset
+    /// Another error (TLS handshake failure, unreachable).
+    case error
+}
+
+/// One connection's plan: wait for a greeting, then (only if the port stayed silent) send a payload
+/// and read the reply; optionally inside TLS.
+struct ExchangePlan: Sendable {
+    /// Wait this long for the service to speak first; nil sends at once (after the TLS handshake).
+    var greetingWait: TimeAmount?
+    /// Sent after silence (or at once); nil only listens.
+    var payload: [UInt8]?
+    /// Stop reading when the HTTP response is complete.
+    var isHTTP = false
+    /// Wrap the connection in TLS.
+    var tls = false
+    /// SNI name for TLS.
+    var serverName: String?
+    /// Caps on the greeting and on the reply (HTTP replies get a larger one).
+    var greetingCap: Int
+    var replyCap: Int
+    var idleGap: TimeAmount
+    var deadline: NIODeadline
+}
+
+/// What one connection produced.
+struct ExchangeResult: Sendable {
+    var greeting: [UInt8] = []
+    var greetingTruncated = false
+    /// The reply to the payload; nil if nothing was sent.
+    var reply: [UInt8]?
+    var replyTruncated = false
+    var ended: ExchangeEnd = .error
+    var tls: TLSInfo?
+}
+
+/// Runs exchanges on an event loop group.
+struct PortExchanger: Sendable {
+    let group: any EventLoopGroup
+    let tlsContext: NIOSSLContext
+
+    init(group: any EventLoopGroup) throws {
+        self.group = group
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        configuration.minimumTLSVersion = .tlsv1
+        tlsContext = try NIOSSLContext(configuration: configuration)
+    }
+
+    /// Connects to `address` and carries out `plan`. Never throws: failures are in `ended`.
+    func run(_ plan: ExchangePlan, to address: SocketAddress) async -> ExchangeResult {
+        let loop = group.next()
+        let promise = loop.makePromise(of: ExchangeResult.self)
+        let timeout = plan.deadline - .now()
+        guard timeout > .zero else { return ExchangeResult(ended: .deadline) }
+        let tlsContext = self.tlsContext
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let collector: ExchangeHandler
+                    if plan.tls {
+                        let sniffer = ServerHelloSniffer()
+                        let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: plan.serverName)
+                        collector = ExchangeHandler(plan: plan, promise: promise, tls: (tls, sniffer))
+                        try channel.pipeline.syncOperations.addHandlers([sniffer, tls, collector])
+                    } else {
+                        collector = ExchangeHandler(plan: plan, promise: promise, tls: nil)
+                        try channel.pipeline.syncOperations.addHandler(collector)
+                    }
+                }
+            }
+        let connect = bootstrap.connect(to: address)
+        connect.whenFailure { error in
+            promise.succeed(ExchangeResult(ended: ExchangeHandler.classify(error)))
+        }
+        let result = try? await promise.futureResult.get()
+        if let channel = try? await connect.get() { try? await channel.close() }
+        return result ?? ExchangeResult(ended: .error)
+    }
+}
+
+/// Copies the first bytes from the server before TLS decrypts them: the ServerHello names the
+/// version and cipher in plain text.
+final class ServerHelloSniffer: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private(set) var bytes: [UInt8] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if bytes.count < 8192 {
+            let buffer = unwrapInboundIn(data)
+            bytes += buffer.readableBytesView.prefix(8192 - bytes.count)
+        }
+        context.fireChannelRead(data)
+    }
+}
+
+/// Collects what a port says, per `ExchangePlan`, and fulfils the promise exactly once.
+final class ExchangeHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private enum Phase { case connecting, greeting, reply, done }
+
+    private let plan: ExchangePlan
+    private let promise: EventLoopPromise<ExchangeResult>
+    private let tls: (handler: NIOSSLClientHandler, sniffer: ServerHelloSniffer)?
+    private var phase = Phase.connecting
+    private var result = ExchangeResult()
+    private var idleTimer: Scheduled<Void>?
+    private var greetingTimer: Scheduled<Void>?
+    private var deadlineTimer: Scheduled<Void>?
+
+    init(
+        plan: ExchangePlan, promise: EventLoopPromise<ExchangeResult>,
+        tls: (handler: NIOSSLClientHandler, sniffer: ServerHelloSniffer)?
+    ) {
+        self.plan = plan
+        self.promise = promise
+        self.tls = tls
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadlineTimer = context.eventLoop.scheduleTask(deadline: plan.deadline) {
+            let (handler, context) = loopBound.value
+            handler.finish(context: context, .deadline)
+        }
+        if tls == nil { start(context: context) }
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { start(context: context) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard phase == .connecting else { return }
+        if let wait = plan.greetingWait {
+            phase = .greeting
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            greetingTimer = context.eventLoop.scheduleTask(in: wait) {
+                let (handler, context) = loopBound.value
+                handler.greetingEnded(context: context)
+            }
+        } else {
+            send(context: context)
+        }
+    }
+
+    private func greetingEnded(context: ChannelHandlerContext) {
+        guard phase == .greeting else { return }
+        if result.greeting.isEmpty && plan.payload != nil {
+            send(context: context)
+        } else {
+            finish(context: context, .idle)
+        }
+    }
+
+    private func send(context: ChannelHandlerContext) {
+        guard let payload = plan.payload else {
+            phase = .greeting
+            return
+        }
+        phase = .reply
+        result.reply = []
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: payload)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard phase != .done else { return }
+        let buffer = unwrapInboundIn(data)
+        var reachedCap = false
+        if phase == .reply {
+            let cap = plan.replyCap
+            var reply = result.reply ?? []
+            let room = cap - reply.count
+            reply += buffer.readableBytesView.prefix(max(0, room))
+            reachedCap = buffer.readableBytes >= room
+            result.replyTruncated = buffer.readableBytes > room
+            result.reply = reply
+            if plan.isHTTP, let length = HTTPResponse.completeLength(reply), reply.count >= length {
+                finish(context: context, .complete)
+                return
+            }
+        } else {
+            // Bytes before any payload are the greeting (also while still connecting in TLS).
+            phase = .greeting
+            greetingTimer?.cancel()
+            let room = plan.greetingCap - result.greeting.count
+            result.greeting += buffer.readableBytesView.prefix(max(0, room))
+            reachedCap = buffer.readableBytes >= room
+            result.greetingTruncated = buffer.readableBytes > room
+        }
+        if reachedCap {
+            finish(context: context, .cap)
+            return
+        }
+        idleTimer?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: plan.idleGap) {
+            let (handler, context) = loopBound.value
+            handler.finish(context: context, .idle)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(context: context, .closed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(context: context, Self.classify(error))
+    }
+
+    private func finish(context: ChannelHandlerContext, _ end: ExchangeEnd) {
+        guard phase != .done else { return }
+        phase = .done
+        for timer in [idleTimer, greetingTimer, deadlineTimer] { timer?.cancel() }
+        result.ended = end
+        if let tls {
+            result.tls = Self.tlsInfo(handler: tls.handler, sniffed: tls.sniffer.bytes)
+        }
+        promise.succeed(result)
+        context.close(promise: nil)
+    }
+
+    static func classify(_ error: any Error) -> ExchangeEnd {
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return .refused
+            case ECONNRESET, EPIPE: return .reset
+            default: return .error
+            }
+        }
+        if error is ChannelError, case .connectTimeout = error as? ChannelError { return .deadline }
+        return .error
+    }
+
+    private static func tlsInfo(handler: NIOSSLClientHandler, sniffed: [UInt8]) -> TLSInfo? {
+        // Only a ServerHello proves TLS; a failed handshake leaves none.
+        guard let hello = TLSServerHello.parse(sniffed) else { return nil }
+        var info = TLSInfo(version: hello.version, cipher: hello.cipher)
+        if let certificate = handler.peerCertificate {
+            info.subject = distinguishedName(certificate.subjectName)
+            info.issuer = distinguishedName(certificate.issuerName)
+            let names = certificate._subjectAlternativeNames().compactMap { name -> String? in
+                switch name.nameType {
+                case .dnsName: return String(decoding: name.contents, as: UTF8.self)
+                case .ipAddress: return ipText(Array(name.contents))
+                default: return nil
+                }
+            }
+            info.subjectAlternativeNames = names.isEmpty ? nil : names
+            info.notBefore = Timestamp.rfc3339(Double(certificate.notValidBefore))
+            info.notAfter = Timestamp.rfc3339(Double(certificate.notValidAfter))
+        }
+        return info
+    }
+
+    private static func distinguishedName(_ names: [SSLCertificateName]) -> String? {
+        let labels: [(SSLCertificateNameType, String)] = [
+            (.commonName, "CN"), (.organization, "O"), (.organizationalUnit, "OU"), (.city, "L"),
+            (.state, "ST"), (.country, "C"), (.emailAddress, "emailAddress"),
+        ]
+        let parts = names.map { name in
+            (labels.first { $0.0 == name.type }?.1 ?? "?") + "=" + name.value
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+
+    private static func ipText(_ bytes: [UInt8]) -> String? {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        guard bytes.count == 16 else { return nil }
+        var value: UInt128 = 0
+        for byte in bytes { value = value << 8 | UInt128(byte) }
+        return IPAddress.v6(value).description
+    }
+}

@@ -1,0 +1,228 @@
+import NIOCore
+import NIOPosix
+import ReconCore
+
+/// Finds out what each open port is: reads its banner, and if it stays silent sends probes in
+/// an order chosen by port (port-specific probes, HTTP, TLS, then generic ones), all within one
+/// deadline per port. Ports are probed in parallel, so silent ports cost one timeout together.
+public struct ServiceProber: Sendable {
+    /// Ports where TLS is tried before plain HTTP.
+    static let tlsPorts: Set<UInt16> = [443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 4443, 5986, 8443, 9443]
+    /// A match at least this confident ends probing.
+    static let decisiveConfidence = 8
+
+    let rules: ServiceRules
+    let options: ProbeOptions
+    let exchanger: PortExchanger
+
+    /// A prober using `rules`; runs its sockets on `group`.
+    public init(
+        rules: ServiceRules, options: ProbeOptions, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    )
+        throws
+    {
+        self.rules = rules
+        self.options = options
+        exchanger = try PortExchanger(group: group)
+    }
+
+    /// Probes `ports` of every target (index-aligned with `targets`); calls `onPort` as each
+    /// port is done. Stops early (keeping what is done) when `shouldStop` turns non-zero.
+    public func probe(
+        targets: [AuthorizedTarget], ports: [[UInt16]], shouldStop: @escaping @Sendable () -> Int32,
+        onPort: @escaping @Sendable (_ targetIndex: Int, _ port: UInt16, _ service: PortService) -> Void = { _, _, _ in
+        }
+    ) async -> [[UInt16: PortService]] {
+        let work = targets.indices.flatMap { index in ports[index].map { (index, $0) } }
+        var found = [[UInt16: PortService]](repeating: [:], count: targets.count)
+        guard !work.isEmpty else { return found }
+        await withTaskGroup(of: (Int, UInt16, PortService)?.self) { group in
+            group.addTask {
+                // Watches for SIGINT/SIGTERM; returns nil so it never counts as a port.
+                while !Task.isCancelled && shouldStop() == 0 { try? await Task.sleep(for: .milliseconds(20)) }
+                return nil
+            }
+            var next = 0
+            var running = 0
+            func addPort() {
+                let (index, port) = work[next]
+                next += 1
+                running += 1
+                group.addTask { (index, port, await self.probe(target: targets[index], port: port)) }
+            }
+            while next < work.count && running < max(1, options.concurrency) { addPort() }
+            while let finished = await group.next() {
+                guard let (index, port, service) = finished else {
+                    group.cancelAll()
+                    break
+                }
+                running -= 1
+                found[index][port] = service
+                onPort(index, port, service)
+                if shouldStop() != 0 {
+                    group.cancelAll()
+                    break
+                }
+                if next < work.count { addPort() }
+                if running == 0 && next >= work.count {
+                    group.cancelAll()
+                }
+            }
+        }
+        return found
+    }
+
+    /// Everything recon learns about one open port.
+    func probe(target: AuthorizedTarget, port: UInt16) async -> PortService {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(ipAddress: target.address.description, port: Int(port))
+        } catch {
+            return PortService()
+        }
+        var session = ProbeSession(
+            prober: self, target: target, port: port, address: address,
+            deadline: .now() + .nanoseconds(options.portTimeout))
+        await session.run()
+        return session.service
+    }
+}
+
+/// The probing of one port: the replies so far and what they identify.
+struct ProbeSession {
+    let prober: ServiceProber
+    let target: AuthorizedTarget
+    let port: UInt16
+    let address: SocketAddress
+    let deadline: NIODeadline
+    var service = PortService()
+    private var replies: [ProbeReply] = []
+    private var tunnel: String?
+    private var triedHTTP = false
+    private var triedTLS = false
+
+    init(prober: ServiceProber, target: AuthorizedTarget, port: UInt16, address: SocketAddress, deadline: NIODeadline) {
+        self.prober = prober
+        self.target = target
+        self.port = port
+        self.address = address
+        self.deadline = deadline
+    }
+
+    private var options: ProbeOptions { prober.options }
+
+    mutating func run() async {
+        let rules = prober.rules
+        let specific = rules.probes(for: port).filter { $0.ports.contains(port) }
+        let generic = rules.probes(for: port).filter { $0.ports.isEmpty }
+        let others = rules.otherProbes(for: port)
+        if ServiceProber.tlsPorts.contains(port) {
+            await tryTLS()
+            if decided { return finishIdentification() }
+        }
+        // First connection: listen for a greeting; if silent, send the first probe on it.
+        let first = specific.first
+        var plan = basePlan(payload: first?.payload ?? httpRequest(), isHTTP: first == nil)
+        plan.greetingWait = min(.nanoseconds(options.greetingWait), deadline - .now())
+        let opening = await prober.exchanger.run(plan, to: address)
+        if !opening.greeting.isEmpty {
+            service.banner = CapturedBytes(opening.greeting, truncated: opening.greetingTruncated)
+            replies.append(ProbeReply(probe: "banner", bytes: opening.greeting))
+        }
+        if opening.reply != nil {
+            record(first?.name ?? "http", opening)
+        }
+        if opening.ended == .refused { return finishIdentification() }
+        if service.banner != nil {
+            if options.forceHTTP && !triedHTTP { await send(name: "http", payload: httpRequest(), isHTTP: true) }
+            return finishIdentification()
+        }
+        // Silent port: the probes meant for this port, HTTP, TLS, the probes meant for other
+        // ports (services often run on unusual ports), and the generic line probe last.
+        for probe in specific.dropFirst() where !decided && !expired {
+            await send(name: probe.name, payload: probe.payload, isHTTP: false)
+        }
+        if !triedHTTP && !decided && !expired { await send(name: "http", payload: httpRequest(), isHTTP: true) }
+        if !triedTLS && !decided && !expired && looksLikeTLS { await tryTLS() }
+        for probe in others + generic where !decided && !expired {
+            await send(name: probe.name, payload: probe.payload, isHTTP: false)
+        }
+        finishIdentification()
+    }
+
+    private var expired: Bool { NIODeadline.now() >= deadline }
+
+    private var decided: Bool {
+        guard let match = prober.rules.identify(port: port, replies: replies, tunnel: tunnel) else { return false }
+        return match.method != "port-table" && match.confidence >= ServiceProber.decisiveConfidence
+    }
+
+    /// The HTTP reply was a TLS alert, or the service closed on a plain request.
+    private var looksLikeTLS: Bool {
+        guard let reply = service.probes?.first(where: { $0.probe == "http" }) else { return false }
+        let bytes = reply.reply?.bytes ?? []
+        return bytes.first == 0x15 || (bytes.isEmpty && reply.ended == "closed") || (bytes.first == 0x16)
+    }
+
+    private mutating func send(name: String, payload: [UInt8], isHTTP: Bool) async {
+        var plan = basePlan(payload: payload, isHTTP: isHTTP)
+        // An unanswered probe must not eat the whole deadline: the next one may be the right one.
+        plan.deadline = min(deadline, .now() + .nanoseconds(options.probeWait))
+        let result = await prober.exchanger.run(plan, to: address)
+        if !result.greeting.isEmpty && service.banner == nil {
+            service.banner = CapturedBytes(result.greeting, truncated: result.greetingTruncated)
+            replies.append(ProbeReply(probe: "banner", bytes: result.greeting))
+        }
+        record(name, result)
+    }
+
+    private mutating func tryTLS() async {
+        triedTLS = true
+        var plan = basePlan(payload: httpRequest(), isHTTP: true)
+        plan.tls = true
+        plan.serverName = target.hostname
+        plan.deadline = min(deadline, .now() + .nanoseconds(2 * options.probeWait))
+        let result = await prober.exchanger.run(plan, to: address)
+        guard let tls = result.tls else { return }
+        service.tls = tls
+        tunnel = "ssl"
+        record("tls-http", result)
+    }
+
+    private mutating func record(_ name: String, _ result: ExchangeResult) {
+        if name == "http" { triedHTTP = true }
+        let reply = result.reply ?? []
+        var exchanges = service.probes ?? []
+        exchanges.append(
+            ProbeExchange(
+                probe: name, reply: reply.isEmpty ? nil : CapturedBytes(reply, truncated: result.replyTruncated),
+                ended: result.ended.rawValue))
+        service.probes = exchanges
+        guard !reply.isEmpty else { return }
+        replies.append(ProbeReply(probe: name, bytes: reply))
+        if name == "http" || name == "tls-http", service.http == nil, let http = HTTPResponse.parse(reply) {
+            service.http = http
+        }
+    }
+
+    private mutating func finishIdentification() {
+        service.service = prober.rules.identify(port: port, replies: replies, tunnel: tunnel)
+    }
+
+    private func basePlan(payload: [UInt8]?, isHTTP: Bool) -> ExchangePlan {
+        ExchangePlan(
+            greetingWait: nil, payload: payload, isHTTP: isHTTP, tls: false, serverName: nil,
+            greetingCap: options.byteCap,
+            replyCap: isHTTP ? max(options.byteCap, options.httpByteCap) : options.byteCap,
+            idleGap: .nanoseconds(options.idleGap), deadline: deadline)
+    }
+
+    private func httpRequest() -> [UInt8] {
+        var host = target.hostname ?? (target.address.isIPv4 ? "\(target.address)" : "[\(target.address)]")
+        if port != 80 && port != 443 { host += ":\(port)" }
+        let request =
+            "GET / HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: \(options.userAgent)\r\n"
+            + "Accept: */*\r\nConnection: close\r\n\r\n"
+        return Array(request.utf8)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Real Debian daemons on fixed 127.0.0.1 high ports, started by `Tests/daemons/daemons.sh` in a
+/// throw-away folder and stopped (by their PID files) on `stop()`.
+public final class RealDaemons: @unchecked Sendable {
+    /// Ports `daemons.sh` uses.
+    public static let ports: [String: UInt16] = [
+        "ssh": 42022, "nginx": 42080, "apache": 42081, "postfix": 42025, "vsftpd": 42021, "redis": 42379,
+        "memcached": 42211, "mariadb": 42306, "postgresql": 42432, "imap": 42143, "pop3": 42110,
+        "mosquitto": 41883,
+    ]
+
+    /// True where the daemons are installed and can be started (root, as in CI after the README's
+    /// test command has run `daemons.sh install`).
+    public static var available: Bool {
+        getuid() == 0
+            && ["/usr/sbin/sshd", "/usr/sbin/nginx", "/usr/sbin/apache2", "/usr/sbin/postfix", "/usr/sbin/vsftpd"]
+                .allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static var script: String { CommandRunner.packageRoot.appendingPathComponent("Tests/daemons/daemons.sh").path }
+
+    public let folder: String
+    /// What `start` printed.
+    public let startLog: String
+
+    /// Starts every daemon in `mode` (`stock` or `hardened`).
+    public init(mode: String) throws {
+        folder = "/tmp/recon-daemons-\(getpid())-\(mode)"
+        let result = try CommandRunner.run("/bin/bash", [Self.script, "start", folder, mode], timeout: 120)
+        startLog = result.stdout + result.stderr
+        guard result.status == 0 else {
+            _ = try? CommandRunner.run("/bin/bash", [Self.script, "stop", folder], timeout: 60)
+            throw NamespaceError(message: "daemons.sh start failed:\n\(startLog)")
+        }
+    }
+
+    /// Stops the daemons and removes the folder.
+    public func stop() {
+        _ = try? CommandRunner.run("/bin/bash", [Self.script, "stop", folder], timeout: 60)
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
