@@ -12,6 +12,11 @@ let package = Package(
         .executable(name: "recon", targets: ["recon"]),
         .library(name: "ReconCore", targets: ["ReconCore"]),
         .library(name: "ReconProbes", targets: ["ReconProbes"]),
+        .library(name: "ReconCapture", targets: ["ReconCapture"]),
+    ],
+    traits: [
+        .trait(name: "Capture", description: "Packet capture of the scan's own handshakes (libpcap)."),
+        .default(enabledTraits: ["Capture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +25,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CReconShim"),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(
             name: "ReconCore",
             dependencies: ["CReconShim"],
@@ -36,11 +42,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReconCapture",
+            dependencies: ["ReconCore", .target(name: "CPcap", condition: .when(traits: ["Capture"]))],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "recon",
             dependencies: [
                 "ReconCore",
                 "ReconProbes",
+                .target(name: "ReconCapture", condition: .when(traits: ["Capture"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -54,6 +66,15 @@ let package = Package(
         .testTarget(
             name: "ReconCoreTests",
             dependencies: ["ReconCore", "ReconTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReconCaptureTests",
+            dependencies: [
+                .target(name: "ReconCapture", condition: .when(traits: ["Capture"])),
+                "ReconCore",
+                "ReconTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on Debian, as root: namespace and firewall tools (the
-# filtered-port and refusal tests), openssl (the TLS fixture), Python's jsonschema (schema
+# filtered-port and refusal tests), libpcap and tshark (capture), openssl (the TLS fixture), Python's jsonschema (schema
 # validation of real output) and the real daemons of Tests/daemons (service identification).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends iptables iproute2 openssl procps
+apt-get install -y --no-install-recommends libpcap-dev tshark iptables iproute2 openssl procps util-linux
 python3 -m pip install -q jsonschema
 bash "$(dirname "$0")/daemons/daemons.sh" install

@@ -13,6 +13,9 @@ enum ExitStatus: Int32 {
     case outOfScope = 3
     /// A host name did not resolve.
     case unresolved = 4
+    /// `--capture` could not start (no permission, no interface, or built without capture);
+    /// nothing was sent.
+    case captureUnavailable = 5
     /// Stopped by SIGINT (130) or SIGTERM (143); the partial report was written.
     case interrupted = 130
     case terminated = 143

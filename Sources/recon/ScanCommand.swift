@@ -88,6 +88,16 @@ struct ScanCommand: AsyncParsableCommand {
         help: "Also use nmap's match rules from this nmap-service-probes file ('auto': /usr/share/nmap/).")
     var nmapProbes: String?
 
+    @Flag(help: "Capture each port's handshake packets with libpcap (needs root or CAP_NET_RAW).")
+    var capture = false
+
+    @Option(
+        name: .customLong("pcap-out"), help: "Also write the captured packets to this pcap file (implies --capture).")
+    var pcapOut: String?
+
+    @Option(name: .customLong("capture-buffer"), help: "Kernel capture buffer in MiB.")
+    var captureBuffer: Int = 32
+
     @Option(help: "Output format: table, json or jsonl.")
     var format: OutputFormat = .table
 
@@ -101,6 +111,7 @@ struct ScanCommand: AsyncParsableCommand {
         }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1-64") }
+        guard (1...1024).contains(captureBuffer) else { throw ValidationError("--capture-buffer must be 1-1024 (MiB)") }
         guard bannerBytes >= 16, bannerBytes <= 1 << 20 else {
             throw ValidationError("--banner-bytes must be 16-1048576")
         }

@@ -102,45 +102,76 @@ struct ScanInvocation {
         }
     }
 
-    /// Runs the scan (and the probes) and writes the report; returns the exit status.
+    /// Runs the scan (and the capture and probes) and writes the report; returns the exit status.
     func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
-        let arguments = Array(CommandLine.arguments.dropFirst())
         let startedAt = Timestamp.now()
         let engine = ConnectEngine(options: options)
         var context = ScanContext(
-            version: Recon.version, arguments: arguments, policySources: plan.policy.sources, ports: plan.ports,
-            options: options, startedAt: startedAt, endedAt: startedAt, openOnly: command.open)
-        let json = JSONRendering()
-        var handler: ResultHandler?
-        if command.format == .jsonl {
+            version: Recon.version, arguments: Array(CommandLine.arguments.dropFirst()),
+            policySources: plan.policy.sources, ports: plan.ports, options: options, startedAt: startedAt,
+            endedAt: startedAt, openOnly: command.open)
+        var capture: CaptureSession?
+        if command.capture || command.pcapOut != nil {
+            do {
+                capture = try CaptureSession(
+                    targets: plan.targets, bufferMiB: command.captureBuffer, pcapOut: command.pcapOut)
+            } catch {
+                error.report()
+                return error.code
+            }
+        }
+        let lines =
+            command.format == .jsonl ? JSONLinesWriter(sink: sink, targets: plan.targets, openOnly: command.open) : nil
+        if let lines {
             let layout = engine.layout(workItems: plan.targets.count * plan.ports.ports.count)
-            let run = ReportBuilder.runInfo(outcome: nil, layout: layout, context: context)
-            sink.write(encode { try json.line(StartRecord(run: run, targets: plan.targets)) })
-            let targets = plan.targets
-            let openOnly = command.open
-            let probing = prober != nil
-            let sink = self.sink
+            lines.start(ReportBuilder.runInfo(outcome: nil, layout: layout, context: context))
+        }
+        // A record is written as soon as all it will say is known: at once, after the capture
+        // stops (handshakes), or after probing (open ports with what they said).
+        let streamNow = capture == nil
+        let probing = prober != nil
+        var handler: ResultHandler?
+        if let lines, streamNow {
             handler = { index, result in
-                guard !openOnly || result.state == .open else { return }
-                // Open ports are written once probed, with what they said.
-                guard !probing || result.state != .open else { return }
-                sink.write(encode { try json.line(PortRecord(target: targets[index], result: result)) })
+                if !(probing && result.state == .open) { lines.port(index, result) }
             }
         }
         var outcome = engine.scan(targets: plan.targets, ports: plan.ports, onResult: handler)
+        let captured = capture?.finish()
+        if let lines, !streamNow {
+            for (index, results) in outcome.results.enumerated() {
+                for result in results where !(probing && result.state == .open) {
+                    lines.port(index, result, handshake: captured?.0[plan.targets[index].address]?[result.port])
+                }
+            }
+        }
         var services: [[UInt16: PortService]]?
         if let prober, outcome.stopSignal == 0 {
-            services = await probeOpenPorts(prober, outcome: &outcome, json: json)
+            let open: [[PortResult]] = outcome.results.map { results in results.filter { $0.state == .open } }
+            let handshakes = captured?.0
+            let targets = plan.targets
+            services = await prober.probe(
+                targets: targets, ports: open.map { $0.map(\.port) }, shouldStop: { recon_stop_signal() }
+            ) { index, port, service in
+                guard let lines, let result = open[index].first(where: { $0.port == port }) else { return }
+                lines.port(index, result, service: service, handshake: handshakes?[targets[index].address]?[port])
+            }
+            let signal = recon_stop_signal()
+            if signal != 0 {
+                outcome.stopSignal = signal
+                outcome.complete = false
+            }
         }
         context.endedAt = Timestamp.now()
         let report = ReportBuilder.build(
-            targets: plan.targets, outcome: outcome, services: services, context: context)
+            targets: plan.targets, outcome: outcome, services: services, handshakes: captured?.0,
+            capture: captured?.1, context: context)
         switch command.format {
         case .table: sink.write(tableRendering().render(report))
-        case .json: sink.write(encode { try json.document(report) })
-        case .jsonl: sink.write(encode { try json.line(EndRecord(report: report)) })
+        case .json: sink.write(encode { try JSONRendering().document(report) })
+        case .jsonl: lines?.end(report)
         }
         if sink.failure != 0 && sink.failure != EPIPE {
             ReconFailure(message: "writing output failed: \(String(cString: strerror(sink.failure)))", code: .failure)
@@ -154,31 +185,32 @@ struct ScanInvocation {
         }
     }
 
-    /// Probes every open port found; a stop signal during probing marks the scan incomplete.
-    private func probeOpenPorts(
-        _ prober: ServiceProber, outcome: inout ScanOutcome, json: JSONRendering
-    ) async -> [[UInt16: PortService]] {
-        let open = outcome.results.map { $0.filter { $0.state == .open } }
-        let targets = plan.targets
-        let sink = self.sink
-        let streaming = command.format == .jsonl
-        let services = await prober.probe(
-            targets: targets, ports: open.map { $0.map(\.port) }, shouldStop: { recon_stop_signal() }
-        ) { index, port, service in
-            guard streaming, let result = open[index].first(where: { $0.port == port }) else { return }
-            sink.write(encode { try json.line(PortRecord(target: targets[index], result: result, service: service)) })
-        }
-        let signal = recon_stop_signal()
-        if signal != 0 {
-            outcome.stopSignal = signal
-            outcome.complete = false
-        }
-        return services
-    }
-
     private func tableRendering() -> TableRendering {
         let names = (command.show ?? "").split(separator: ",").map(String.init)
         return TableRendering(alwaysShown: Set(names.compactMap(PortState.init(rawValue:))))
+    }
+}
+
+/// Writes JSON Lines records (start, port, end) to the output; safe to call from scanning threads.
+struct JSONLinesWriter: Sendable {
+    let sink: FileOutput
+    let targets: [AuthorizedTarget]
+    let openOnly: Bool
+    let json = JSONRendering()
+
+    func start(_ run: RunInfo) {
+        sink.write(encode { try json.line(StartRecord(run: run, targets: targets)) })
+    }
+
+    func port(_ index: Int, _ result: PortResult, service: PortService? = nil, handshake: Handshake? = nil) {
+        guard !openOnly || result.state == .open else { return }
+        var record = PortRecord(target: targets[index], result: result, service: service)
+        record.entry.handshake = handshake
+        sink.write(encode { try json.line(record) })
+    }
+
+    func end(_ report: ScanReport) {
+        sink.write(encode { try json.line(EndRecord(report: report)) })
     }
 }
 

@@ -40,10 +40,11 @@ public struct ScanContext: Sendable {
 /// Builds the versioned report from a scan's outcome.
 public enum ReportBuilder {
     /// The report for `outcome` of scanning `targets` under `context`.
-    /// `services` (per target, by port) adds what probing found to open ports.
+    /// `services` (per target, by port) adds what probing found to open ports; `handshakes`
+    /// (by address, then port) and `capture` what the packet capture saw.
     public static func build(
         targets: [AuthorizedTarget], outcome: ScanOutcome, services: [[UInt16: PortService]]? = nil,
-        context: ScanContext
+        handshakes: [IPAddress: [UInt16: Handshake]]? = nil, capture: CaptureSummary? = nil, context: ScanContext
     ) -> ScanReport {
         var total = StateCounts()
         var hosts: [HostReport] = []
@@ -59,7 +60,9 @@ public enum ReportBuilder {
                     address: target.address.description, family: target.address.isIPv4 ? "ipv4" : "ipv6",
                     hostname: target.hostname, scopeRule: target.rule.description,
                     ports: results.filter { !context.openOnly || $0.state == .open }.map { result in
-                        PortEntry(result).adding(services?[index][result.port])
+                        var entry = PortEntry(result).adding(services?[index][result.port])
+                        entry.handshake = handshakes?[target.address]?[result.port]
+                        return entry
                     },
                     summary: counts,
                     timing: HostTiming(
@@ -69,10 +72,9 @@ public enum ReportBuilder {
                         timeoutMs: ReportRounding.milliseconds(
                             Double(estimator.timeout(context.options.timeout)) / 1e6))))
         }
-        return ScanReport(
-            schema: ScanReport.schemaIdentifier,
-            run: runInfo(outcome: outcome, layout: (outcome.threads, outcome.concurrency), context: context),
-            hosts: hosts, summary: total)
+        var run = runInfo(outcome: outcome, layout: (outcome.threads, outcome.concurrency), context: context)
+        run.capture = capture
+        return ScanReport(schema: ScanReport.schemaIdentifier, run: run, hosts: hosts, summary: total)
     }
 
     /// The run header (also the first JSON Lines record).

@@ -45,9 +45,11 @@ public struct RunInfo: Codable, Sendable, Equatable {
     public var options: RunOptions
     /// Local failures (EMFILE, EADDRNOTAVAIL, ...) that were backed off and retried.
     public var localFailures: Int
+    /// With `--capture`: interfaces, filter, pcap file and drop counters.
+    public var capture: CaptureSummary?
 
     enum CodingKeys: String, CodingKey {
-        case tool, version, arguments, started, ended, complete, ports, policy, options
+        case tool, version, arguments, started, ended, complete, ports, policy, options, capture
         case elapsedSeconds = "elapsed_s"
         case interruptedBy = "interrupted_by"
         case portCount = "port_count"
@@ -120,9 +122,11 @@ public struct PortEntry: Codable, Sendable, Equatable {
     public var http: HTTPResponse?
     public var tls: TLSInfo?
     public var service: ServiceMatch?
+    /// With `--capture`: the port's packets as the wire saw them.
+    public var handshake: Handshake?
 
     enum CodingKeys: String, CodingKey {
-        case port, `protocol`, state, reason, errno, attempts, banner, probes, http, tls, service
+        case port, `protocol`, state, reason, errno, attempts, banner, probes, http, tls, service, handshake
         case rttMs = "rtt_ms"
     }
 

@@ -25,12 +25,17 @@ public struct TableRendering: Sendable {
                 out += "no port to list\n"
             } else {
                 let probed = host.ports.contains { $0.service != nil || $0.banner != nil || $0.probes != nil }
-                out += row("PORT", "STATE", "REASON", "RTT", probed ? ("SERVICE", "VERSION") : nil) + "\n"
+                let captured = host.ports.contains { $0.handshake != nil }
+                var header = ["RTT"]
+                if captured { header.append("HANDSHAKE") }
+                out += row("PORT", "STATE", "REASON", header, probed ? ("SERVICE", "VERSION") : nil) + "\n"
                 for entry in shown {
                     var reason = entry.reason.rawValue
                     if let errno = entry.errno, entry.state == .error { reason += " (\(errno))" }
+                    var middle = [rtt(entry.rttMs)]
+                    if captured { middle.append(entry.handshake?.compact ?? "-") }
                     let service = probed ? Self.serviceColumns(entry) : nil
-                    out += row("\(entry.port)/tcp", entry.state.rawValue, reason, rtt(entry.rttMs), service) + "\n"
+                    out += row("\(entry.port)/tcp", entry.state.rawValue, reason, middle, service) + "\n"
                     out += Self.detailLines(entry)
                 }
             }
@@ -75,12 +80,17 @@ public struct TableRendering: Sendable {
         return line
     }
 
+    /// PORT, STATE, REASON, then RTT (and HANDSHAKE), then SERVICE and VERSION when probed.
     private func row(
-        _ port: String, _ state: String, _ reason: String, _ rtt: String, _ service: (String, String)? = nil
+        _ port: String, _ state: String, _ reason: String, _ middle: [String], _ service: (String, String)? = nil
     ) -> String {
-        let base = pad(port, 10) + pad(state, 10) + pad(reason, 18)
-        guard let service else { return base + rtt }
-        return base + pad(rtt, 11) + pad(service.0, 14) + service.1
+        var line = pad(port, 10) + pad(state, 10) + pad(reason, 18)
+        for (index, column) in middle.enumerated() {
+            let last = index == middle.count - 1 && service == nil
+            line += last ? column : pad(column, index == 0 ? 11 : 16)
+        }
+        guard let service else { return line }
+        return line + pad(service.0, 14) + service.1
     }
 
     /// Service name (`ssl/` when tunnelled) and product, version and extra info.

@@ -1,0 +1,48 @@
+import ReconCore
+
+#if Capture
+    import ReconCapture
+#endif
+
+/// The optional packet capture around the connect scan: started before the first connect,
+/// stopped after the last, so the handshakes can be put into the report.
+struct CaptureSession {
+    #if Capture
+        private let capture: ScanCapture
+    #endif
+    private let pcapOut: String?
+
+    /// Starts capturing the traffic to `targets`, or fails with one line saying why and how to fix it.
+    init(targets: [AuthorizedTarget], bufferMiB: Int, pcapOut: String?) throws(ReconFailure) {
+        self.pcapOut = pcapOut
+        #if Capture
+            do {
+                capture = try ScanCapture(
+                    addresses: targets.map(\.address), bufferSize: bufferMiB << 20, pcapOut: pcapOut)
+            } catch {
+                throw ReconFailure(message: error.description, code: .captureUnavailable)
+            }
+        #else
+            throw ReconFailure(
+                message: "this recon was built without capture support: rebuild with the default traits "
+                    + "(libpcap-dev installed)", code: .captureUnavailable)
+        #endif
+    }
+
+    /// Stops and returns every port's handshake and the capture summary.
+    func finish() -> ([IPAddress: [UInt16: Handshake]], CaptureSummary) {
+        #if Capture
+            let statistics = capture.stop()
+            let summary = CaptureSummary(
+                interfaces: [capture.device], filter: capture.filter, pcapOut: pcapOut, statistics: statistics)
+            return (capture.handshakes(), summary)
+        #else
+            return (
+                [:],
+                CaptureSummary(
+                    interfaces: [], filter: "", pcapOut: nil,
+                    statistics: .init(received: 0, dropped: 0, interfaceDropped: 0))
+            )
+        #endif
+    }
+}
