@@ -116,29 +116,97 @@ public struct PortEntry: Codable, Sendable, Equatable {
     public var errno: String?
     /// Connects made for this port.
     public var attempts: Int
-    /// With `--banner`: what the open port said (see `PortService`).
-    public var banner: CapturedBytes?
-    public var probes: [ProbeExchange]?
-    public var http: HTTPResponse?
-    public var tls: TLSInfo?
-    public var service: ServiceMatch?
+    /// What probing and capture found, kept out of line: most ports have none, and a full-range
+    /// report would otherwise carry ~500 bytes of empty optionals per port (empty array: 8 bytes).
+    private var extras: [Extras] = []
+
+    /// The out-of-line part of an entry.
+    private struct Extras: Sendable, Equatable {
+        var service = PortService()
+        var handshake: Handshake?
+    }
+
+    /// With `--banner`: what the open port said first (see `PortService`).
+    public var banner: CapturedBytes? {
+        get { extras.first?.service.banner }
+        set { updateExtras { $0.service.banner = newValue } }
+    }
+    /// Probes sent and their replies.
+    public var probes: [ProbeExchange]? {
+        get { extras.first?.service.probes }
+        set { updateExtras { $0.service.probes = newValue } }
+    }
+    /// The HTTP response.
+    public var http: HTTPResponse? {
+        get { extras.first?.service.http }
+        set { updateExtras { $0.service.http = newValue } }
+    }
+    /// The TLS session.
+    public var tls: TLSInfo? {
+        get { extras.first?.service.tls }
+        set { updateExtras { $0.service.tls = newValue } }
+    }
+    /// The identification.
+    public var service: ServiceMatch? {
+        get { extras.first?.service.service }
+        set { updateExtras { $0.service.service = newValue } }
+    }
     /// With `--capture`: the port's packets as the wire saw them.
-    public var handshake: Handshake?
+    public var handshake: Handshake? {
+        get { extras.first?.handshake }
+        set { updateExtras { $0.handshake = newValue } }
+    }
+
+    private mutating func updateExtras(_ change: (inout Extras) -> Void) {
+        var value = extras.first ?? Extras()
+        change(&value)
+        extras = value == Extras() ? [] : [value]
+    }
 
     enum CodingKeys: String, CodingKey {
         case port, `protocol`, state, reason, errno, attempts, banner, probes, http, tls, service, handshake
         case rttMs = "rtt_ms"
     }
 
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        port = try container.decode(Int.self, forKey: .port)
+        self.protocol = try container.decode(String.self, forKey: .protocol)
+        state = try container.decode(PortState.self, forKey: .state)
+        reason = try container.decode(PortReason.self, forKey: .reason)
+        rttMs = try container.decodeIfPresent(Double.self, forKey: .rttMs)
+        errno = try container.decodeIfPresent(String.self, forKey: .errno)
+        attempts = try container.decode(Int.self, forKey: .attempts)
+        banner = try container.decodeIfPresent(CapturedBytes.self, forKey: .banner)
+        probes = try container.decodeIfPresent([ProbeExchange].self, forKey: .probes)
+        http = try container.decodeIfPresent(HTTPResponse.self, forKey: .http)
+        tls = try container.decodeIfPresent(TLSInfo.self, forKey: .tls)
+        service = try container.decodeIfPresent(ServiceMatch.self, forKey: .service)
+        handshake = try container.decodeIfPresent(Handshake.self, forKey: .handshake)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(port, forKey: .port)
+        try container.encode(self.protocol, forKey: .protocol)
+        try container.encode(state, forKey: .state)
+        try container.encode(reason, forKey: .reason)
+        try container.encodeIfPresent(rttMs, forKey: .rttMs)
+        try container.encodeIfPresent(errno, forKey: .errno)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encodeIfPresent(banner, forKey: .banner)
+        try container.encodeIfPresent(probes, forKey: .probes)
+        try container.encodeIfPresent(http, forKey: .http)
+        try container.encodeIfPresent(tls, forKey: .tls)
+        try container.encodeIfPresent(service, forKey: .service)
+        try container.encodeIfPresent(handshake, forKey: .handshake)
+    }
+
     /// This entry with what probing the port found.
     public func adding(_ details: PortService?) -> PortEntry {
         guard let details else { return self }
         var entry = self
-        entry.banner = details.banner
-        entry.probes = details.probes
-        entry.http = details.http
-        entry.tls = details.tls
-        entry.service = details.service
+        entry.updateExtras { $0.service = details }
         return entry
     }
 
