@@ -253,7 +253,7 @@ final class ExchangeHandler: ChannelInboundHandler {
             default: return .error
             }
         }
-        if error is ChannelError, case .connectTimeout = error as? ChannelError { return .deadline }
+        if case .connectTimeout? = error as? ChannelError { return .deadline }
         return .error
     }
 

@@ -100,9 +100,7 @@ public struct ServiceRules: Sendable {
 
     /// Lines with their 1-based numbers, line ends (`\n`, `\r\n`) removed.
     static func lines(_ text: String) -> [(Int, Substring)] {
-        text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line in
-            (index + 1, line.last == "\r" ? line.dropLast() : line)
-        }
+        text.lines().enumerated().map { index, line in (index + 1, line) }
     }
 
     /// `probe NAME [ports PORTLIST] [send PAYLOAD]`; returns the section the next matches join.

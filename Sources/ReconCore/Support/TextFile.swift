@@ -40,12 +40,17 @@ public struct TextFileError: Error, CustomStringConvertible {
 }
 
 extension String {
-    /// The text's lines, split at `\n` and `\r\n` (a single Character in Swift), empty lines kept,
-    /// with any `#` comment removed.
+    /// The text's lines (see `lines()`) with any `#` comment removed.
     func linesWithoutComments() -> [Substring] {
-        split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { line in
+        lines().map { line in
             line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         }
+    }
+
+    /// The text's lines, split at `\n` and `\r\n` (one Character in Swift, so splitting at
+    /// `"\n"` alone would keep a CRLF file as one line), empty lines kept.
+    func lines() -> [Substring] {
+        split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
     }
 }
 
