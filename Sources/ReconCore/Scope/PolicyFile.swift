@@ -32,13 +32,9 @@ public struct PolicyFile: Sendable {
 
     /// Reads and parses a policy file from disk.
     public init(contentsOf path: String) throws(PolicyFileError) {
-        let text: String
-        do {
-            text = try TextFile.read(path)
-        } catch {
-            throw PolicyFileError(path: path, line: 0, message: error.description)
+        self = try TextFile.parse(path, unreadable: { PolicyFileError(path: path, line: 0, message: $0) }) {
+            text throws(PolicyFileError) in try PolicyFile(path: path, text: text)
         }
-        try self.init(path: path, text: text)
     }
 }
 

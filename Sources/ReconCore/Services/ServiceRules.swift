@@ -54,13 +54,9 @@ public struct ServiceRules: Sendable {
 
     /// Reads and parses a rules file from disk.
     public init(contentsOf path: String) throws(ServiceRulesError) {
-        let text: String
-        do {
-            text = try TextFile.read(path)
-        } catch {
-            throw ServiceRulesError(path: path, line: 0, message: error.description)
+        self = try TextFile.parse(path, unreadable: { ServiceRulesError(path: path, line: 0, message: $0) }) {
+            text throws(ServiceRulesError) in try ServiceRules(path: path, text: text)
         }
-        try self.init(path: path, text: text)
     }
 
     /// These rules, then `other`'s: where both say something, these win (their matches are tried

@@ -34,6 +34,22 @@ public enum TextFile {
     }
 }
 
+extension TextFile {
+    /// Reads the file at `path` and parses its text; a file that cannot be read becomes
+    /// `unreadable(reason)`, so each format reports both kinds of failure its own way.
+    static func parse<Parsed, Failure: Error>(
+        _ path: String, unreadable: (String) -> Failure, _ parse: (String) throws(Failure) -> Parsed
+    ) throws(Failure) -> Parsed {
+        let text: String
+        do {
+            text = try read(path)
+        } catch {
+            throw unreadable(error.description)
+        }
+        return try parse(text)
+    }
+}
+
 /// Why a text file could not be read.
 public struct TextFileError: Error, CustomStringConvertible {
     public let description: String
