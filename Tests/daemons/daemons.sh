@@ -469,10 +469,13 @@ start_vsftpd() {
 
 start_redis() {
     command -v redis-server >/dev/null || fail "not installed (redis-server)" || return 1
-    # Redis has no version banner to turn off (INFO shows it): same in both modes.
+    # Redis has no version banner, but INFO shows redis_version to any client.
+    # stock: no password (INFO answers); hardened: requirepass (INFO needs AUTH).
+    local auth=()
+    [ "$MODE" = hardened ] && auth=(--requirepass recon-hardened-test)
     redis-server --port "$(port_of redis)" --bind "$HOST" --protected-mode yes \
         --daemonize yes --pidfile "$D/redis.pid" --dir "$D" --logfile "$D/redis.log" \
-        --save '' --appendonly no >>"$D/redis-start.log" 2>&1 ||
+        --save '' --appendonly no "${auth[@]}" >>"$D/redis-start.log" 2>&1 ||
         fail "redis-server: $(last_log "$D/redis-start.log" "$D/redis.log")"
 }
 
