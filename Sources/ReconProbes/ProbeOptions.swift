@@ -1,3 +1,5 @@
+import ReconCore
+
 /// How recon talks to open ports after the connect scan.
 public struct ProbeOptions: Sendable {
     /// Whole-port deadline: greeting wait and every probe fit in it. A service that streams
@@ -17,6 +19,9 @@ public struct ProbeOptions: Sendable {
     public var forceHTTP = false
     /// Ports probed at the same time.
     public var concurrency: Int = 256
+    /// Set for an audit: after identification, HTTP services are asked for a page that does not
+    /// exist (their error page) and these requests go to the services they name.
+    public var auditRequests: [AuditRequest]?
     /// `User-Agent` of the HTTP probe.
     public var userAgent: String = "recon"
 

@@ -112,6 +112,12 @@ struct ProbeSession {
     private var options: ProbeOptions { prober.options }
 
     mutating func run() async {
+        await identify()
+        if let requests = options.auditRequests { await sendAuditRequests(requests) }
+    }
+
+    /// Reads the greeting, sends probes until one identifies the service, and identifies it.
+    private mutating func identify() async {
         let rules = prober.rules
         let specific = rules.probes(for: port).filter { $0.ports.contains(port) }
         let generic = rules.probes(for: port).filter { $0.ports.isEmpty }
@@ -124,7 +130,12 @@ struct ProbeSession {
         let first = specific.first
         var plan = basePlan(payload: first?.payload ?? httpRequest(), isHTTP: first == nil)
         plan.greetingWait = min(.nanoseconds(options.greetingWait), deadline - .now())
+        // An unanswered first probe must leave time for the others (DNS on an unusual port
+        // answers none of HTTP): it gets two probe waits after the greeting wait.
+        plan.deadline = min(deadline, .now() + .nanoseconds(options.greetingWait + 2 * options.probeWait))
         let opening = await prober.exchanger.run(plan, to: address)
+        // A silent port got the HTTP request on this connection: no need to send it again.
+        if first == nil && opening.greeting.isEmpty { triedHTTP = true }
         if !opening.greeting.isEmpty {
             service.banner = CapturedBytes(opening.greeting, truncated: opening.greetingTruncated)
             replies.append(ProbeReply(probe: "banner", bytes: opening.greeting))
@@ -148,6 +159,26 @@ struct ProbeSession {
             await send(name: probe.name, payload: probe.payload, isHTTP: false)
         }
         finishIdentification()
+    }
+
+    /// The audit's requests, after identification and on a budget of their own (two probe
+    /// waits each): the error page of HTTP services, and the rules' requests for this service.
+    private mutating func sendAuditRequests(_ requests: [AuditRequest]) async {
+        if service.http != nil {
+            let overTLS = tunnel == "ssl"
+            var plan = basePlan(payload: httpRequest(path: AuditRequest.errorPagePath), isHTTP: true)
+            plan.tls = overTLS
+            plan.serverName = overTLS ? target.hostname : nil
+            plan.deadline = .now() + .nanoseconds(2 * options.probeWait)
+            record(overTLS ? "tls-http-error-page" : "http-error-page", await prober.exchanger.run(plan, to: address))
+        }
+        guard let name = service.service?.name else { return }
+        for request in requests where request.services.contains(name) {
+            var plan = basePlan(payload: request.payload, isHTTP: false)
+            plan.tls = tunnel == "ssl"
+            plan.deadline = .now() + .nanoseconds(2 * options.probeWait)
+            record(request.name, await prober.exchanger.run(plan, to: address))
+        }
     }
 
     private var expired: Bool { NIODeadline.now() >= deadline }
@@ -217,11 +248,11 @@ struct ProbeSession {
             idleGap: .nanoseconds(options.idleGap), deadline: deadline)
     }
 
-    private func httpRequest() -> [UInt8] {
+    private func httpRequest(path: String = "/") -> [UInt8] {
         var host = target.hostname ?? (target.address.isIPv4 ? "\(target.address)" : "[\(target.address)]")
         if port != 80 && port != 443 { host += ":\(port)" }
         let request =
-            "GET / HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: \(options.userAgent)\r\n"
+            "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: \(options.userAgent)\r\n"
             + "Accept: */*\r\nConnection: close\r\n\r\n"
         return Array(request.utf8)
     }

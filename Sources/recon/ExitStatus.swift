@@ -16,6 +16,9 @@ enum ExitStatus: Int32 {
     /// `--capture` could not start (no permission, no interface, or built without capture);
     /// nothing was sent.
     case captureUnavailable = 5
+    /// The audit ran and found disclosures at or above `--fail-on` that are neither waived nor
+    /// impossible to hide; the report was written.
+    case findings = 6
     /// Stopped by SIGINT (130) or SIGTERM (143); the partial report was written.
     case interrupted = 130
     case terminated = 143

@@ -14,7 +14,7 @@ struct Recon: AsyncParsableCommand {
         commandName: "recon",
         abstract: "TCP service recon for hosts you own: scope-checked, fast, exact.",
         version: version,
-        subcommands: [ScanCommand.self]
+        subcommands: [ScanCommand.self, AuditCommand.self]
     )
 
     static func main() async {

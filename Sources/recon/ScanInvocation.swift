@@ -6,17 +6,21 @@ import ReconProbes
     import Glibc
 #endif
 
-/// One `recon scan` run: arguments checked into a plan, the engine run, the report written.
+/// One `recon scan` or `recon audit` run: arguments checked into a plan, the engine run, the
+/// report written (with the audit's findings when auditing).
 struct ScanInvocation {
-    let command: ScanCommand
+    let command: ScanArguments
+    /// Set when auditing (`recon audit`, `scan --audit`).
+    let audit: AuditSetup?
     let plan: ScanPlan
     let options: ScanOptions
     let sink: FileOutput
     /// Set when open ports are to be probed (`--banner`, `--http`).
     let prober: ServiceProber?
 
-    init(command: ScanCommand) throws(ReconFailure) {
+    init(command: ScanArguments, audit: AuditSetup?) throws(ReconFailure) {
         self.command = command
+        self.audit = audit
         var targetSpecs = command.arguments
         let portText: String
         if let ports = command.ports {
@@ -46,13 +50,13 @@ struct ScanInvocation {
             }
         }
         options = try Self.options(from: command)
-        prober = try Self.prober(from: command)
+        prober = try Self.prober(from: command, audit: audit)
         sink =
             try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
             ?? FileOutput.standardOutput
     }
 
-    private static func options(from command: ScanCommand) throws(ReconFailure) -> ScanOptions {
+    private static func options(from command: ScanArguments) throws(ReconFailure) -> ScanOptions {
         var options = ScanOptions()
         do {
             if let fixed = command.timeout {
@@ -83,8 +87,8 @@ struct ScanInvocation {
         return options
     }
 
-    private static func prober(from command: ScanCommand) throws(ReconFailure) -> ServiceProber? {
-        guard command.banner || command.http else { return nil }
+    private static func prober(from command: ScanArguments, audit: AuditSetup?) throws(ReconFailure) -> ServiceProber? {
+        guard command.banner || command.http || audit != nil else { return nil }
         let rules = try ServiceRulesLocator.load(extra: command.rulesFiles, nmapProbes: command.nmapProbes)
         var options = ProbeOptions()
         do {
@@ -95,6 +99,7 @@ struct ScanInvocation {
         options.byteCap = command.bannerBytes
         options.forceHTTP = command.http
         options.userAgent = "recon/\(Recon.version)"
+        options.auditRequests = audit?.rules.requests
         do {
             return try ServiceProber(rules: rules, options: options)
         } catch {
@@ -165,13 +170,15 @@ struct ScanInvocation {
             }
         }
         context.endedAt = Timestamp.now()
-        let report = ReportBuilder.build(
+        var report = ReportBuilder.build(
             targets: plan.targets, outcome: outcome, services: services, handshakes: captured?.0,
             capture: captured?.1, context: context)
+        if let audit { addFindings(audit, to: &report) }
         switch command.format {
         case .table: sink.write(tableRendering().render(report))
         case .json: sink.write(encode { try JSONRendering().document(report) })
         case .jsonl: lines?.end(report)
+        case .sarif: sink.write(encode { try SARIFRendering().document(report, rules: audit?.rules ?? AuditRules()) })
         }
         if sink.failure != 0 && sink.failure != EPIPE {
             ReconFailure(message: "writing output failed: \(String(cString: strerror(sink.failure)))", code: .failure)
@@ -179,10 +186,25 @@ struct ScanInvocation {
             return .failure
         }
         switch outcome.stopSignal {
-        case 0: return .success
+        case 0: return report.audit?.failed == true ? .findings : .success
         case SIGTERM: return .terminated
         default: return .interrupted
         }
+    }
+
+    /// Runs the audit rules over what probing found, applies the waivers (saying on standard
+    /// error which have expired), and puts findings and verdict into the report.
+    private func addFindings(_ audit: AuditSetup, to report: inout ScanReport) {
+        let today = String(Timestamp.rfc3339(Timestamp.now()).prefix(10))
+        let (findings, waivers) = audit.waivers.apply(
+            to: Auditor(rules: audit.rules).findings(in: report), today: today)
+        for waiver in waivers where waiver.expired {
+            FileOutput.standardError.write(
+                "recon: waiver \(waiver.origin) expired on \(waiver.expires ?? "?"); it no longer applies\n")
+        }
+        report.findings = findings
+        report.audit = AuditSummary(
+            rules: audit.rules, threshold: audit.threshold, findings: findings, waivers: waivers)
     }
 
     private func tableRendering() -> TableRendering {
@@ -210,6 +232,7 @@ struct JSONLinesWriter: Sendable {
     }
 
     func end(_ report: ScanReport) {
+        for finding in report.findings ?? [] { sink.write(encode { try json.line(FindingRecord(finding)) }) }
         sink.write(encode { try json.line(EndRecord(report: report)) })
     }
 }

@@ -39,8 +39,9 @@ enum ServiceRulesLocator {
         }
     }
 
-    /// The first existing candidate for the default rules file.
-    static func defaultPath() -> String? {
+    /// The first existing candidate for a file of the policies folder (`services.rules`,
+    /// `audit.rules`).
+    static func defaultPath(_ fileName: String = fileName) -> String? {
         var candidates: [String] = []
         if let folder = getenv("RECON_POLICIES") { candidates.append(String(cString: folder) + "/" + fileName) }
         let executable = executablePath()

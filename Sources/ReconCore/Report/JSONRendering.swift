@@ -119,17 +119,44 @@ public struct PortRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Last JSON Lines record: the run header, per-host summaries and the totals.
+/// An audit finding as a JSON Lines record (after the port records, before the end record):
+/// the finding's fields plus `type`.
+public struct FindingRecord: Codable, Sendable, Equatable {
+    public var finding: AuditFinding
+
+    enum CodingKeys: String, CodingKey {
+        case type
+    }
+
+    public init(_ finding: AuditFinding) {
+        self.finding = finding
+    }
+
+    public init(from decoder: any Decoder) throws {
+        finding = try AuditFinding(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode("finding", forKey: .type)
+        try finding.encode(to: encoder)
+    }
+}
+
+/// Last JSON Lines record: the run header, per-host summaries and the totals (and the audit's
+/// verdict when auditing).
 public struct EndRecord: Codable, Sendable, Equatable {
     public var type = "end"
     public var run: RunInfo
     public var hosts: [HostSummary]
     public var summary: StateCounts
+    public var audit: AuditSummary?
 
     public init(report: ScanReport) {
         run = report.run
         hosts = report.hosts.map(HostSummary.init)
         summary = report.summary
+        audit = report.audit
     }
 }
 

@@ -18,6 +18,10 @@ public struct ScanReport: Codable, Sendable, Equatable {
     public var hosts: [HostReport]
     /// Counts over all hosts.
     public var summary: StateCounts
+    /// With an audit: the disclosures found (waived ones included, marked), in host and port order.
+    public var findings: [AuditFinding]?
+    /// With an audit: rules, threshold, counts, waivers and the verdict.
+    public var audit: AuditSummary?
 }
 
 /// How and when the scan ran.
@@ -201,6 +205,9 @@ public struct PortEntry: Codable, Sendable, Equatable {
         try container.encodeIfPresent(service, forKey: .service)
         try container.encodeIfPresent(handshake, forKey: .handshake)
     }
+
+    /// What probing the port found (empty when it was not probed).
+    public var probeDetails: PortService { extras.first?.service ?? PortService() }
 
     /// This entry with what probing the port found.
     public func adding(_ details: PortService?) -> PortEntry {

@@ -45,6 +45,7 @@ public struct TableRendering: Sendable {
             }
             if !hidden.isEmpty { out += hidden.joined(separator: ", ") + " not shown\n" }
         }
+        if let audit = report.audit { out += FindingsTable.render(report.findings ?? [], audit) }
         out += "\n" + footer(report) + "\n"
         return out
     }

@@ -146,6 +146,16 @@ final class CompiledPattern: @unchecked Sendable {
         return String(result)
     }
 
+    /// The first match anywhere in `text`: its range in scalars (bytes, for Latin-1 text) and
+    /// the bytes of each group (index 0 the whole match).
+    func firstMatch(in text: String) -> (range: Range<Int>, captures: [[UInt8]?])? {
+        guard let found = try? regex.firstMatch(in: text) else { return nil }
+        let scalars = text.unicodeScalars
+        let start = scalars.distance(from: scalars.startIndex, to: found.range.lowerBound)
+        let length = scalars.distance(from: found.range.lowerBound, to: found.range.upperBound)
+        return (start..<(start + length), found.output.map { $0.substring.map(Latin1.bytes) })
+    }
+
     /// The bytes of each capture group (index 0 the whole match), or nil without a match.
     func captures(in text: String, anchored: Bool) -> [[UInt8]?]? {
         let found: Regex<AnyRegexOutput>.Match?

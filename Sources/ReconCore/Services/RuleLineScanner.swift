@@ -59,6 +59,15 @@ struct RuleLineScanner {
         return String(String.UnicodeScalarView(scalars[start..<position]))
     }
 
+    /// The rest of the line, spaces around it removed, `#` included: free text.
+    mutating func rest() -> String {
+        skipSpaces()
+        var end = scalars.count
+        while end > position, Self.isSpace(scalars[end - 1]) { end -= 1 }
+        defer { position = scalars.count }
+        return String(String.UnicodeScalarView(scalars[position..<end]))
+    }
+
     /// True if the next character ends the current field (space, end, comment).
     var isAtFieldEnd: Bool {
         position == scalars.count || Self.isSpace(scalars[position])

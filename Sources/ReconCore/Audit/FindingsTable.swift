@@ -1,0 +1,46 @@
+/// The audit section of the text table: the verdict, then each finding with its evidence, the
+/// setting that hides it, and its fingerprint.
+enum FindingsTable {
+    static func render(_ findings: [AuditFinding], _ summary: AuditSummary) -> String {
+        var out = "\nAudit: \(findings.count) finding\(findings.count == 1 ? "" : "s")"
+        let counts = [
+            ("high", summary.counts.high), ("medium", summary.counts.medium), ("low", summary.counts.low),
+            ("info", summary.counts.info),
+        ].filter { $0.1 > 0 }
+        if !counts.isEmpty { out += " (" + counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + ")" }
+        if summary.waived > 0 { out += ", \(summary.waived) waived" }
+        if summary.cannotHide > 0 { out += ", \(summary.cannotHide) cannot be hidden" }
+        out += "; fail-on \(summary.failOn): "
+        out += summary.failed ? "FAIL (\(summary.failing) finding\(summary.failing == 1 ? "" : "s"))\n" : "pass\n"
+        for waiver in summary.waivers where waiver.expired || waiver.matched == 0 {
+            let state = waiver.expired ? "expired on \(waiver.expires ?? "?")" : "matched nothing"
+            out += "waiver \(waiver.origin) (\(waiver.selector)) \(state)\n"
+        }
+        guard !findings.isEmpty else { return out }
+        let width = max(8, findings.map { endpoint($0).count }.max() ?? 0)
+        for finding in findings {
+            let severity = finding.severity.rawValue.uppercased()
+            out += "\n" + severity + String(repeating: " ", count: max(1, 7 - severity.count))
+            out += endpoint(finding) + String(repeating: " ", count: width - endpoint(finding).count + 2)
+            out += finding.rule + "\n"
+            let indent = String(repeating: " ", count: 7)
+            var message = finding.message
+            if !finding.hideable { message += " [cannot be hidden]" }
+            if let waiver = finding.waiver {
+                message += " [waived: \(waiver.reason)" + (waiver.expires.map { " until \($0)" } ?? "") + "]"
+            }
+            out += indent + message + "\n"
+            let evidence = finding.evidence
+            let via = evidence.request.map { " (\($0))" } ?? ""
+            out += indent + "seen:  \(evidence.location)\(via): \"\(evidence.text)\"\n"
+            out += indent + "fix:   \(finding.remediation)\n"
+            out += indent + "id:    \(finding.fingerprint)\n"
+        }
+        return out
+    }
+
+    private static func endpoint(_ finding: AuditFinding) -> String {
+        let host = finding.host.contains(":") ? "[\(finding.host)]" : finding.host
+        return "\(host):\(finding.port)" + (finding.service.map { " \($0)" } ?? "")
+    }
+}

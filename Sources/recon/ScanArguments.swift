@@ -1,0 +1,113 @@
+import ArgumentParser
+import ReconCore
+
+/// The options of a scan, shared by `recon scan` and `recon audit`.
+struct ScanArguments: ParsableArguments {
+    @Argument(help: "Targets (IP, CIDR, host name), then the port list unless -p is given.")
+    var arguments: [String] = []
+
+    @Option(name: .customShort("p"), help: "Ports: 1-1024, 22,80,8000-8100, '-' or 'all' for 1-65535.")
+    var ports: String?
+
+    @Option(
+        name: .customLong("iL", withSingleDash: true),
+        help: "Read targets from a file (separated by spaces or lines, # comments).")
+    var inputList: String?
+
+    @Option(name: .customLong("exclude-ports"), help: "Ports to leave out, same syntax as the port list.")
+    var excludePorts: String?
+
+    @Option(name: .customLong("policy"), help: "Scope policy file adding own hosts (repeatable). See policies/.")
+    var policyFiles: [String] = []
+
+    @Option(help: "Fixed connect timeout (500ms, 2s); overrides the adaptive timeout.")
+    var timeout: String?
+
+    @Option(name: .customLong("min-timeout"), help: "Lower bound of the adaptive timeout.")
+    var minTimeout: String = "100ms"
+
+    @Option(name: .customLong("max-timeout"), help: "Upper bound of the adaptive timeout.")
+    var maxTimeout: String = "10s"
+
+    @Option(name: .customLong("initial-timeout"), help: "Adaptive timeout before the first answer.")
+    var initialTimeout: String = "1s"
+
+    @Option(help: "Extra connects for a port that does not answer.")
+    var retries: Int = 2
+
+    @Option(help: "Connects in flight (default: from the open-file limit, at most 4096).")
+    var concurrency: Int?
+
+    @Option(help: "At most this many connects per second.")
+    var rate: Double?
+
+    @Option(help: "Event-loop threads at most (default: one per core; small scans use fewer).")
+    var threads: Int?
+
+    @Flag(help: "Only list open ports (table, JSON and JSON Lines); counts still cover all ports.")
+    var open = false
+
+    @Option(help: "States to list in the table even when numerous: closed, filtered, error (comma-separated).")
+    var show: String?
+
+    @Flag(help: "Read each open port's banner; probe silent ports and identify the service.")
+    var banner = false
+
+    @Flag(help: "Send the HTTP probe to every open port, also to ones that sent a banner (implies --banner).")
+    var http = false
+
+    @Option(name: .customLong("banner-timeout"), help: "Whole-port deadline for banner and probes (e.g. 1.5s).")
+    var bannerTimeout: String = "1.5s"
+
+    @Option(name: .customLong("banner-bytes"), help: "Keep at most this many bytes of a banner or probe reply.")
+    var bannerBytes: Int = 4096
+
+    @Option(
+        name: .customLong("rules"),
+        help: "Extra service rules file (repeatable), after policies/services.rules. See policies/.")
+    var rulesFiles: [String] = []
+
+    @Option(
+        name: .customLong("nmap-probes"),
+        help: "Also use nmap's match rules from this nmap-service-probes file ('auto': /usr/share/nmap/).")
+    var nmapProbes: String?
+
+    @Flag(help: "Capture each port's handshake packets with libpcap (needs root or CAP_NET_RAW).")
+    var capture = false
+
+    @Option(
+        name: .customLong("pcap-out"), help: "Also write the captured packets to this pcap file (implies --capture).")
+    var pcapOut: String?
+
+    @Option(name: .customLong("capture-buffer"), help: "Kernel capture buffer in MiB.")
+    var captureBuffer: Int = 32
+
+    @Option(help: "Output format: table, json, jsonl, or sarif (audits only).")
+    var format: OutputFormat = .table
+
+    @Option(name: .customShort("o"), help: "Write the output to this file instead of standard output.")
+    var output: String?
+
+    func validate() throws {
+        guard retries >= 0, retries <= 20 else { throw ValidationError("--retries must be 0-20") }
+        if let concurrency, concurrency < 1 || concurrency > 65536 {
+            throw ValidationError("--concurrency must be 1-65536")
+        }
+        if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
+        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1-64") }
+        guard (1...1024).contains(captureBuffer) else { throw ValidationError("--capture-buffer must be 1-1024 (MiB)") }
+        guard bannerBytes >= 16, bannerBytes <= 1 << 20 else {
+            throw ValidationError("--banner-bytes must be 16-1048576")
+        }
+        for name in show.map({ $0.split(separator: ",", omittingEmptySubsequences: false) }) ?? [] {
+            guard let state = PortState(rawValue: String(name)), state != .open else {
+                throw ValidationError("--show takes closed, filtered, error (comma-separated), not '\(name)'")
+            }
+        }
+    }
+}
+
+/// Output formats of `recon scan` and `recon audit`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, jsonl, sarif
+}
