@@ -7,35 +7,21 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-const uint32_t RECON_EPOLLIN = EPOLLIN;
-const uint32_t RECON_EPOLLOUT = EPOLLOUT;
-const uint32_t RECON_EPOLLERR = EPOLLERR;
-const uint32_t RECON_EPOLLHUP = EPOLLHUP;
-
 int recon_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
-static int add(int epfd, int fd, uint64_t token, uint32_t events) {
+int recon_epoll_add_out(int epfd, int fd, uint64_t token) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.events = events;
+    ev.events = EPOLLOUT | EPOLLONESHOT;
     ev.data.u64 = token;
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int recon_epoll_add_out(int epfd, int fd, uint64_t token) {
-    return add(epfd, fd, token, EPOLLOUT | EPOLLONESHOT);
-}
-
-int recon_epoll_add_in(int epfd, int fd, uint64_t token) { return add(epfd, fd, token, EPOLLIN); }
-
-int recon_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max, int timeout_ms) {
+int recon_epoll_wait(int epfd, uint64_t *tokens, int max, int timeout_ms) {
     struct epoll_event evs[256];
     if (max > 256) max = 256;
     int n = epoll_wait(epfd, evs, max, timeout_ms);
-    for (int i = 0; i < n; i++) {
-        tokens[i] = evs[i].data.u64;
-        events[i] = evs[i].events;
-    }
+    for (int i = 0; i < n; i++) tokens[i] = evs[i].data.u64;
     return n;
 }
 
@@ -99,8 +85,6 @@ void recon_install_stop_handlers(void) {
 }
 
 int recon_stop_signal(void) { return stop_signal; }
-void recon_clear_stop_signal(void) { stop_signal = 0; }
-void recon_request_stop(int signo) { stop_signal = signo; }
 
 int recon_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);

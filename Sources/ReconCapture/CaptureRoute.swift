@@ -4,10 +4,9 @@
     /// Which interface carries traffic to an address, from the kernel's routing tables as
     /// `/proc/net/route` and `/proc/net/ipv6_route` print them.
     struct CaptureRoute {
-        /// One usable route: destination network, prefix length, metric, interface.
+        /// One usable route: destination block, metric, interface.
         struct Route {
-            var network: UInt128
-            var prefix: Int
+            var block: CIDRBlock
             var metric: UInt32
             var interface: String
         }
@@ -38,19 +37,10 @@
         /// (Linux delivers those over `lo`), else the most specific route's (then lowest metric).
         func interface(for address: IPAddress) -> String? {
             if Self.isLoopback(address) || localAddresses.contains(address) { return "lo" }
-            let (routes, value, width): ([Route], UInt128, Int) =
-                switch address {
-                case .v4(let value): (ipv4, UInt128(value), 32)
-                case .v6(let value): (ipv6, value, 128)
-                }
             var best: Route?
-            for route in routes {
-                let mask: UInt128 =
-                    route.prefix == 0 ? 0 : (~0 << UInt128(width - route.prefix)) & (~0 >> UInt128(128 - width))
-                guard value & mask == route.network & mask else { continue }
-                if best.map({ route.prefix > $0.prefix || (route.prefix == $0.prefix && route.metric < $0.metric) })
-                    ?? true
-                {
+            for route in address.isIPv4 ? ipv4 : ipv6 where route.block.contains(address) {
+                let (prefix, bestPrefix) = (route.block.prefixLength, best?.block.prefixLength ?? -1)
+                if prefix > bestPrefix || (prefix == bestPrefix && route.metric < best?.metric ?? .max) {
                     best = route
                 }
             }
@@ -72,9 +62,11 @@
                     let flags = UInt32(fields[3], radix: 16), let metric = UInt32(fields[6], radix: 16),
                     let mask = UInt32(fields[7], radix: 16), flags & up != 0, flags & reject == 0
                 else { return nil }
-                return Route(
-                    network: UInt128(UInt32(bigEndian: destination)),
-                    prefix: UInt32(bigEndian: mask).nonzeroBitCount, metric: metric, interface: String(fields[0]))
+                guard
+                    let block = CIDRBlock(
+                        address: .v4(UInt32(bigEndian: destination)), prefixLength: mask.nonzeroBitCount)
+                else { return nil }
+                return Route(block: block, metric: metric, interface: String(fields[0]))
             }
         }
 
@@ -88,7 +80,8 @@
                     let metric = UInt32(fields[5], radix: 16), let flags = UInt32(fields[8], radix: 16),
                     flags & up != 0, flags & reject == 0
                 else { return nil }
-                return Route(network: destination, prefix: prefix, metric: metric, interface: String(fields[9]))
+                guard let block = CIDRBlock(address: .v6(destination), prefixLength: prefix) else { return nil }
+                return Route(block: block, metric: metric, interface: String(fields[9]))
             }
         }
 
@@ -116,10 +109,7 @@
 
         /// The `net` term of the /24 or /64 holding `address`.
         private static func network(_ address: IPAddress) -> String {
-            switch address {
-            case .v4(let value): return "net \(IPAddress.v4(value & 0xFFFF_FF00))/24"
-            case .v6(let value): return "net \(IPAddress.v6(value & ~UInt128(UInt64.max)))/64"
-            }
+            CIDRBlock(address: address, prefixLength: address.isIPv4 ? 24 : 64).map { "net \($0)" } ?? "host \(address)"
         }
     }
 #endif

@@ -32,8 +32,8 @@
         }
 
         static func decode(linkType: LinkType, _ bytes: UnsafeRawBufferPointer) -> TCPSegment? {
-            var reader = ByteReader(bytes)
-            guard let offset = networkOffset(linkType, &reader) else { return nil }
+            let reader = ByteReader(bytes)
+            guard let offset = networkOffset(linkType, reader) else { return nil }
             guard let version = reader.u8(offset).map({ $0 >> 4 }) else { return nil }
             switch version {
             case 4: return ipv4(reader, at: offset)
@@ -43,13 +43,13 @@
         }
 
         /// Where the IP header starts; nil when the link header names neither IPv4 nor IPv6.
-        private static func networkOffset(_ linkType: LinkType, _ reader: inout ByteReader) -> Int? {
-            let ipTypes: Set<UInt16> = [0x0800, 0x86DD]
+        private static func networkOffset(_ linkType: LinkType, _ reader: ByteReader) -> Int? {
+            let isIP = { (type: UInt16) in type == 0x0800 || type == 0x86DD }
             switch linkType {
             case .null, .loop: return 4
             case .raw, .rawBSD, .rawLinktype: return 0
-            case .linuxSLL: return reader.u16(14).flatMap { ipTypes.contains($0) ? 16 : nil }
-            case .linuxSLL2: return reader.u16(0).flatMap { ipTypes.contains($0) ? 20 : nil }
+            case .linuxSLL: return reader.u16(14).flatMap { isIP($0) ? 16 : nil }
+            case .linuxSLL2: return reader.u16(0).flatMap { isIP($0) ? 20 : nil }
             case .ethernet:
                 var etherType = reader.u16(12)
                 var offset = 14
@@ -57,7 +57,7 @@
                     etherType = reader.u16(offset + 2)
                     offset += 4
                 }
-                return etherType.flatMap { ipTypes.contains($0) ? offset : nil }
+                return etherType.flatMap { isIP($0) ? offset : nil }
             }
         }
 

@@ -74,7 +74,7 @@
 
         deinit { _ = stop() }
 
-        /// Stops after the last connect: waits a grace period (50 ms) for the last replies,
+        /// Stops after the last connect: waits a grace period (30 ms) for the last replies,
         /// breaks the read loop, reads what is still queued, joins the thread, flushes and closes
         /// the pcap file, and returns libpcap's statistics. Later calls return the same numbers.
         public func stop() -> CaptureStatistics {

@@ -192,14 +192,15 @@ final class ExchangeHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         var reachedCap = false
         if phase == .reply {
-            let cap = plan.replyCap
-            var reply = result.reply ?? []
-            let room = cap - reply.count
-            reply += buffer.readableBytesView.prefix(max(0, room))
+            // Appended in place (`send` made it empty): a local copy would copy the whole reply
+            // on every read.
+            let room = plan.replyCap - (result.reply?.count ?? 0)
+            result.reply?.append(contentsOf: buffer.readableBytesView.prefix(max(0, room)))
             reachedCap = buffer.readableBytes >= room
             result.replyTruncated = buffer.readableBytes > room
-            result.reply = reply
-            if plan.isHTTP, let length = HTTPResponse.completeLength(reply), reply.count >= length {
+            if plan.isHTTP, let reply = result.reply, let length = HTTPResponse.completeLength(reply),
+                reply.count >= length
+            {
                 finish(context: context, .complete)
                 return
             }

@@ -96,8 +96,11 @@ struct ProbeSession {
     let address: SocketAddress
     let deadline: NIODeadline
     var service = PortService()
-    private var replies: [ProbeReply] = []
-    private var tunnel: String?
+    /// Everything the port said, and the identification they make, kept current as replies
+    /// arrive (probing stops at a decisive one).
+    private var replies: [ProbeReply] = [] { didSet { refreshMatch() } }
+    private var tunnel: String? { didSet { refreshMatch() } }
+    private var match: ServiceMatch?
     private var triedHTTP = false
     private var triedTLS = false
 
@@ -107,6 +110,11 @@ struct ProbeSession {
         self.port = port
         self.address = address
         self.deadline = deadline
+        match = prober.rules.identify(port: port, replies: [], tunnel: nil)
+    }
+
+    private mutating func refreshMatch() {
+        match = prober.rules.identify(port: port, replies: replies, tunnel: tunnel)
     }
 
     private var options: ProbeOptions { prober.options }
@@ -128,18 +136,16 @@ struct ProbeSession {
         }
         // First connection: listen for a greeting; if silent, send the first probe on it.
         let first = specific.first
-        var plan = basePlan(payload: first?.payload ?? httpRequest(), isHTTP: first == nil)
-        plan.greetingWait = min(.nanoseconds(options.greetingWait), deadline - .now())
         // An unanswered first probe must leave time for the others (DNS on an unusual port
         // answers none of HTTP): it gets two probe waits after the greeting wait.
-        plan.deadline = min(deadline, .now() + .nanoseconds(options.greetingWait + 2 * options.probeWait))
+        var plan = plan(
+            payload: first?.payload ?? httpRequest(), isHTTP: first == nil,
+            until: within(options.greetingWait + 2 * options.probeWait))
+        plan.greetingWait = min(.nanoseconds(options.greetingWait), deadline - .now())
         let opening = await prober.exchanger.run(plan, to: address)
         // A silent port got the HTTP request on this connection: no need to send it again.
         if first == nil && opening.greeting.isEmpty { triedHTTP = true }
-        if !opening.greeting.isEmpty {
-            service.banner = CapturedBytes(opening.greeting, truncated: opening.greetingTruncated)
-            replies.append(ProbeReply(probe: "banner", bytes: opening.greeting))
-        }
+        adoptGreeting(opening)
         if opening.reply != nil {
             record(first?.name ?? "http", opening)
         }
@@ -165,26 +171,26 @@ struct ProbeSession {
     /// waits each): the error page of HTTP services, and the rules' requests for this service.
     private mutating func sendAuditRequests(_ requests: [AuditRequest]) async {
         if service.http != nil {
-            let overTLS = tunnel == "ssl"
-            var plan = basePlan(payload: httpRequest(path: AuditRequest.errorPagePath), isHTTP: true)
-            plan.tls = overTLS
-            plan.serverName = overTLS ? target.hostname : nil
-            plan.deadline = .now() + .nanoseconds(2 * options.probeWait)
-            record(overTLS ? "tls-http-error-page" : "http-error-page", await prober.exchanger.run(plan, to: address))
+            let name = tunnel == "ssl" ? AuditRequest.tlsErrorPageProbe : AuditRequest.errorPageProbe
+            await auditExchange(name, payload: httpRequest(path: AuditRequest.errorPagePath), isHTTP: true)
         }
         guard let name = service.service?.name else { return }
         for request in requests where request.services.contains(name) {
-            var plan = basePlan(payload: request.payload, isHTTP: false)
-            plan.tls = tunnel == "ssl"
-            plan.deadline = .now() + .nanoseconds(2 * options.probeWait)
-            record(request.name, await prober.exchanger.run(plan, to: address))
+            await auditExchange(request.name, payload: request.payload, isHTTP: false)
         }
+    }
+
+    /// One audit exchange, inside the port's TLS tunnel if it has one, on a budget of its own.
+    private mutating func auditExchange(_ name: String, payload: [UInt8], isHTTP: Bool) async {
+        let plan = plan(
+            payload: payload, isHTTP: isHTTP, tls: tunnel == "ssl", until: .now() + .nanoseconds(2 * options.probeWait))
+        record(name, await prober.exchanger.run(plan, to: address))
     }
 
     private var expired: Bool { NIODeadline.now() >= deadline }
 
     private var decided: Bool {
-        guard let match = prober.rules.identify(port: port, replies: replies, tunnel: tunnel) else { return false }
+        guard let match else { return false }
         return match.method != "port-table" && match.confidence >= ServiceProber.decisiveConfidence
     }
 
@@ -196,23 +202,23 @@ struct ProbeSession {
     }
 
     private mutating func send(name: String, payload: [UInt8], isHTTP: Bool) async {
-        var plan = basePlan(payload: payload, isHTTP: isHTTP)
         // An unanswered probe must not eat the whole deadline: the next one may be the right one.
-        plan.deadline = min(deadline, .now() + .nanoseconds(options.probeWait))
+        let plan = plan(payload: payload, isHTTP: isHTTP, until: within(options.probeWait))
         let result = await prober.exchanger.run(plan, to: address)
-        if !result.greeting.isEmpty && service.banner == nil {
-            service.banner = CapturedBytes(result.greeting, truncated: result.greetingTruncated)
-            replies.append(ProbeReply(probe: "banner", bytes: result.greeting))
-        }
+        adoptGreeting(result)
         record(name, result)
+    }
+
+    /// Keeps the first greeting any connection heard as the banner.
+    private mutating func adoptGreeting(_ result: ExchangeResult) {
+        guard !result.greeting.isEmpty, service.banner == nil else { return }
+        service.banner = CapturedBytes(result.greeting, truncated: result.greetingTruncated)
+        replies.append(ProbeReply(probe: "banner", bytes: result.greeting))
     }
 
     private mutating func tryTLS() async {
         triedTLS = true
-        var plan = basePlan(payload: httpRequest(), isHTTP: true)
-        plan.tls = true
-        plan.serverName = target.hostname
-        plan.deadline = min(deadline, .now() + .nanoseconds(2 * options.probeWait))
+        let plan = plan(payload: httpRequest(), isHTTP: true, tls: true, until: within(2 * options.probeWait))
         let result = await prober.exchanger.run(plan, to: address)
         guard let tls = result.tls else { return }
         service.tls = tls
@@ -237,15 +243,22 @@ struct ProbeSession {
     }
 
     private mutating func finishIdentification() {
-        service.service = prober.rules.identify(port: port, replies: replies, tunnel: tunnel)
+        service.service = match
     }
 
-    private func basePlan(payload: [UInt8]?, isHTTP: Bool) -> ExchangePlan {
+    /// An exchange sending `payload` (HTTP replies get the larger cap), in TLS with the target's
+    /// name for SNI when asked, ending by `until`.
+    private func plan(payload: [UInt8]?, isHTTP: Bool, tls: Bool = false, until: NIODeadline) -> ExchangePlan {
         ExchangePlan(
-            greetingWait: nil, payload: payload, isHTTP: isHTTP, tls: false, serverName: nil,
+            greetingWait: nil, payload: payload, isHTTP: isHTTP, tls: tls, serverName: tls ? target.hostname : nil,
             greetingCap: options.byteCap,
             replyCap: isHTTP ? max(options.byteCap, options.httpByteCap) : options.byteCap,
-            idleGap: .nanoseconds(options.idleGap), deadline: deadline)
+            idleGap: .nanoseconds(options.idleGap), deadline: until)
+    }
+
+    /// Now plus `budget` nanoseconds, but no later than the port's deadline.
+    private func within(_ budget: Int64) -> NIODeadline {
+        min(deadline, .now() + .nanoseconds(budget))
     }
 
     private func httpRequest(path: String = "/") -> [UInt8] {

@@ -24,9 +24,7 @@ struct AuditCommand: AsyncParsableCommand {
     @OptionGroup var auditOptions: AuditArguments
 
     mutating func run() async throws {
-        let invocation = try ScanInvocation(command: scan, audit: try auditOptions.setup())
-        let status = await invocation.run()
-        if status != .success { throw ExitCode(status.rawValue) }
+        try await ScanInvocation.execute(scan, audit: try auditOptions.setup())
     }
 }
 
@@ -57,21 +55,15 @@ struct AuditArguments: ParsableArguments {
 
     /// The rules, waivers and threshold, read and checked before any scan.
     func setup() throws(ReconFailure) -> AuditSetup {
-        guard let path = ServiceRulesLocator.defaultPath("audit.rules") else {
-            throw ReconFailure(
-                message: "cannot find policies/audit.rules: set RECON_POLICIES to the policies folder", code: .usage)
-        }
+        let path = try PolicyLocator.requiredPath("audit.rules")
         do {
             var rules = try AuditRules(contentsOf: path)
             for file in rulesFiles { rules = rules.merging(try AuditRules(contentsOf: file)) }
             var waivers = Waivers()
             for file in waiverFiles { waivers = waivers.merging(try Waivers(contentsOf: file)) }
             return AuditSetup(rules: rules, waivers: waivers, threshold: AuditThreshold(failOn ?? "low") ?? .never)
-        } catch let error as AuditRulesError {
-            throw ReconFailure(message: error.description, code: .usage)
-        } catch let error as WaiverFileError {
-            throw ReconFailure(message: error.description, code: .usage)
         } catch {
+            // Both file errors describe themselves as FILE:LINE: reason.
             throw ReconFailure(message: "\(error)", code: .usage)
         }
     }

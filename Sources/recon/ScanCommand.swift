@@ -36,8 +36,6 @@ struct ScanCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let invocation = try ScanInvocation(command: scan, audit: audit ? try auditOptions.setup() : nil)
-        let status = await invocation.run()
-        if status != .success { throw ExitCode(status.rawValue) }
+        try await ScanInvocation.execute(scan, audit: audit ? try auditOptions.setup() : nil)
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CReconShim
 import ReconCore
 import ReconProbes
@@ -58,24 +59,16 @@ struct ScanInvocation {
 
     private static func options(from command: ScanArguments) throws(ReconFailure) -> ScanOptions {
         var options = ScanOptions()
-        do {
-            if let fixed = command.timeout {
-                options.timeout = .fixed(try DurationText.nanoseconds(fixed, option: "--timeout"))
-            } else {
-                let minimum = try DurationText.nanoseconds(command.minTimeout, option: "--min-timeout")
-                let maximum = try DurationText.nanoseconds(command.maxTimeout, option: "--max-timeout")
-                let initial = try DurationText.nanoseconds(command.initialTimeout, option: "--initial-timeout")
-                guard minimum <= maximum else {
-                    throw ReconFailure(message: "--min-timeout is greater than --max-timeout", code: .usage)
-                }
-                options.timeout = .adaptive(initial: initial, minimum: minimum, maximum: maximum)
+        if let fixed = command.timeout {
+            options.timeout = .fixed(try duration(fixed, option: "--timeout"))
+        } else {
+            let minimum = try duration(command.minTimeout, option: "--min-timeout")
+            let maximum = try duration(command.maxTimeout, option: "--max-timeout")
+            let initial = try duration(command.initialTimeout, option: "--initial-timeout")
+            guard minimum <= maximum else {
+                throw ReconFailure(message: "--min-timeout is greater than --max-timeout", code: .usage)
             }
-        } catch let error as DurationError {
-            throw ReconFailure(message: error.description, code: .usage)
-        } catch let error as ReconFailure {
-            throw error
-        } catch {
-            throw ReconFailure(message: "\(error)", code: .usage)
+            options.timeout = .adaptive(initial: initial, minimum: minimum, maximum: maximum)
         }
         options.retries = command.retries
         let openFileLimit = ResourceLimits.raiseOpenFileLimit()
@@ -87,15 +80,20 @@ struct ScanInvocation {
         return options
     }
 
-    private static func prober(from command: ScanArguments, audit: AuditSetup?) throws(ReconFailure) -> ServiceProber? {
-        guard command.banner || command.http || audit != nil else { return nil }
-        let rules = try ServiceRulesLocator.load(extra: command.rulesFiles, nmapProbes: command.nmapProbes)
-        var options = ProbeOptions()
+    /// A duration option in nanoseconds, or a usage failure naming the option.
+    private static func duration(_ text: String, option: String) throws(ReconFailure) -> Int64 {
         do {
-            options.portTimeout = try DurationText.nanoseconds(command.bannerTimeout, option: "--banner-timeout")
+            return try DurationText.nanoseconds(text, option: option)
         } catch {
             throw ReconFailure(message: error.description, code: .usage)
         }
+    }
+
+    private static func prober(from command: ScanArguments, audit: AuditSetup?) throws(ReconFailure) -> ServiceProber? {
+        guard command.banner || command.http || audit != nil else { return nil }
+        let rules = try PolicyLocator.load(extra: command.rulesFiles, nmapProbes: command.nmapProbes)
+        var options = ProbeOptions()
+        options.portTimeout = try duration(command.bannerTimeout, option: "--banner-timeout")
         options.byteCap = command.bannerBytes
         options.forceHTTP = command.http
         options.userAgent = "recon/\(Recon.version)"
@@ -105,6 +103,12 @@ struct ScanInvocation {
         } catch {
             throw ReconFailure(message: "cannot set up TLS probing: \(error)", code: .failure)
         }
+    }
+
+    /// Checks the arguments, runs the scan (and the audit), and ends with the run's exit status.
+    static func execute(_ arguments: ScanArguments, audit: AuditSetup?) async throws {
+        let status = try await ScanInvocation(command: arguments, audit: audit).run()
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 
     /// Runs the scan (and the capture and probes) and writes the report; returns the exit status.
@@ -127,8 +131,10 @@ struct ScanInvocation {
                 return error.code
             }
         }
+        // Open ports are written after probing, with what they said.
         let lines =
-            command.format == .jsonl ? JSONLinesWriter(sink: sink, targets: plan.targets, openOnly: command.open) : nil
+            command.format == .jsonl
+            ? JSONLinesWriter(sink: sink, targets: plan.targets, openOnly: command.open, probing: prober != nil) : nil
         if let lines {
             let layout = engine.layout(workItems: plan.targets.count * plan.ports.ports.count)
             lines.start(ReportBuilder.runInfo(outcome: nil, layout: layout, context: context))
@@ -136,31 +142,28 @@ struct ScanInvocation {
         // A record is written as soon as all it will say is known: at once, after the capture
         // stops (handshakes), or after probing (open ports with what they said).
         let streamNow = capture == nil
-        let probing = prober != nil
         var handler: ResultHandler?
         if let lines, streamNow {
-            handler = { index, result in
-                if !(probing && result.state == .open) { lines.port(index, result) }
-            }
+            handler = { index, result in lines.scanned(index, result) }
         }
         var outcome = engine.scan(targets: plan.targets, ports: plan.ports, onResult: handler)
         let captured = capture?.finish()
         if let lines, !streamNow {
             for (index, results) in outcome.results.enumerated() {
-                for result in results where !(probing && result.state == .open) {
-                    lines.port(index, result, handshake: captured?.0[plan.targets[index].address]?[result.port])
-                }
+                let handshakes = captured?.0[plan.targets[index].address]
+                for result in results { lines.scanned(index, result, handshake: handshakes?[result.port]) }
             }
         }
         var services: [[UInt16: PortService]]?
         if let prober, outcome.stopSignal == 0 {
             let open: [[PortResult]] = outcome.results.map { results in results.filter { $0.state == .open } }
+            let openByPort = open.map { results in Dictionary(uniqueKeysWithValues: results.map { ($0.port, $0) }) }
             let handshakes = captured?.0
             let targets = plan.targets
             services = await prober.probe(
                 targets: targets, ports: open.map { $0.map(\.port) }, shouldStop: { recon_stop_signal() }
             ) { index, port, service in
-                guard let lines, let result = open[index].first(where: { $0.port == port }) else { return }
+                guard let lines, let result = openByPort[index][port] else { return }
                 lines.port(index, result, service: service, handshake: handshakes?[targets[index].address]?[port])
             }
             let signal = recon_stop_signal()
@@ -218,16 +221,34 @@ struct JSONLinesWriter: Sendable {
     let sink: FileOutput
     let targets: [AuthorizedTarget]
     let openOnly: Bool
+    /// Open ports are probed: their records wait for `port(_:_:service:)`.
+    let probing: Bool
     let json = JSONRendering()
+    /// Each target's address as text, made once rather than for every port.
+    private let addresses: [String]
+
+    init(sink: FileOutput, targets: [AuthorizedTarget], openOnly: Bool, probing: Bool) {
+        self.sink = sink
+        self.targets = targets
+        self.openOnly = openOnly
+        self.probing = probing
+        addresses = targets.map(\.address.description)
+    }
 
     func start(_ run: RunInfo) {
         sink.write(encode { try json.line(StartRecord(run: run, targets: targets)) })
     }
 
+    /// The record of a scanned port, unless probing will write it later.
+    func scanned(_ index: Int, _ result: PortResult, handshake: Handshake? = nil) {
+        if !(probing && result.state == .open) { port(index, result, handshake: handshake) }
+    }
+
     func port(_ index: Int, _ result: PortResult, service: PortService? = nil, handshake: Handshake? = nil) {
         guard !openOnly || result.state == .open else { return }
-        var record = PortRecord(target: targets[index], result: result, service: service)
-        record.entry.handshake = handshake
+        let record = PortRecord(
+            address: addresses[index], hostname: targets[index].hostname, result: result, service: service,
+            handshake: handshake)
         sink.write(encode { try json.line(record) })
     }
 

@@ -13,13 +13,8 @@
 int recon_epoll_create(void);
 /// Registers fd for one-shot writability/error/hangup with an opaque token.
 int recon_epoll_add_out(int epfd, int fd, uint64_t token);
-/// Registers fd for readability (level-triggered) with an opaque token.
-int recon_epoll_add_in(int epfd, int fd, uint64_t token);
-/// Waits for events; fills tokens[i] and events[i]. Returns count, 0 or -1.
-int recon_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max, int timeout_ms);
-
-/// Event bits, re-exported so Swift needs no epoll header.
-extern const uint32_t RECON_EPOLLIN, RECON_EPOLLOUT, RECON_EPOLLERR, RECON_EPOLLHUP;
+/// Waits for events; fills tokens[i] with the ready sockets' tokens. Returns count, 0 or -1.
+int recon_epoll_wait(int epfd, uint64_t *tokens, int max, int timeout_ms);
 
 /// Opens a non-blocking TCP socket for the address family and starts a connect.
 /// Returns 0 with *out_fd set when the connect is under way (or done), or an
@@ -37,10 +32,6 @@ void recon_close_reset(int fd);
 void recon_install_stop_handlers(void);
 /// The signal that asked to stop (SIGINT/SIGTERM), or 0.
 int recon_stop_signal(void);
-/// Clears the recorded signal (tests).
-void recon_clear_stop_signal(void);
-/// Records a stop request as if the signal had arrived (tests, embedding).
-void recon_request_stop(int signo);
 
 /// Makes a posix_spawn child close every descriptor from `lowest` up (glibc's
 /// posix_spawn_file_actions_addclosefrom_np, which needs _GNU_SOURCE to be seen).

@@ -29,6 +29,11 @@ public struct AuditFinding: Codable, Sendable, Equatable {
         case fingerprint, waiver
     }
 
+    /// `HOST:PORT`, IPv6 addresses in brackets.
+    public var endpoint: String {
+        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
+
     /// The fingerprint of a finding of `rule` at `place` on `host`:`port`.
     public static func fingerprint(rule: String, host: String, port: Int, place: String) -> String {
         String(SHA256.hex(Array("recon-audit/1|\(rule)|\(host)|\(port)|\(place)".utf8)).prefix(16))

@@ -15,21 +15,22 @@ public struct AuditRules: Sendable {
     public init(path: String, text: String) throws(AuditRulesError) {
         sources = [path]
         var draft: RuleDraft?
-        for (number, line) in ServiceRules.lines(text) {
+        for (number, line) in text.numberedLines() {
             var scanner = RuleLineScanner(line)
             if scanner.isAtEnd() { continue }
             let keyword = scanner.word() ?? ""
+            if keyword == "rule" || keyword == "request" {
+                try append(draft, path: path)
+                draft = nil
+            }
             do throws(RuleLineError) {
                 if keyword == "request" {
-                    if let finished = draft { rules.append(try finished.rule(path: path)) }
-                    draft = nil
                     let request = try AuditRequest(&scanner)
                     guard !requests.contains(where: { $0.name == request.name }) else {
                         throw RuleLineError("request '\(request.name)' is defined twice")
                     }
                     requests.append(request)
                 } else if keyword == "rule" {
-                    if let finished = draft { rules.append(try finished.rule(path: path)) }
                     guard let id = scanner.word(), id.unicodeScalars.allSatisfy(MatchRule.isNameCharacter) else {
                         throw RuleLineError("'rule' needs an id (letters, digits, '.', '_', '-')")
                     }
@@ -49,20 +50,22 @@ public struct AuditRules: Sendable {
                 throw AuditRulesError(path: path, line: number, message: error.message)
             }
         }
-        if let finished = draft {
-            do throws(RuleLineError) {
-                rules.append(try finished.rule(path: path))
-            } catch {
-                throw AuditRulesError(path: path, line: finished.line, message: error.message)
-            }
+        try append(draft, path: path)
+    }
+
+    /// Adds a finished rule; one that lacks a setting is refused at its `rule` line.
+    private mutating func append(_ draft: RuleDraft?, path: String) throws(AuditRulesError) {
+        guard let draft else { return }
+        do throws(RuleLineError) {
+            rules.append(try draft.rule(path: path))
+        } catch {
+            throw AuditRulesError(path: path, line: draft.line, message: error.message)
         }
     }
 
     /// Reads and parses a rules file from disk.
     public init(contentsOf path: String) throws(AuditRulesError) {
-        self = try TextFile.parse(path, unreadable: { AuditRulesError(path: path, line: 0, message: $0) }) {
-            text throws(AuditRulesError) in try AuditRules(path: path, text: text)
-        }
+        self = try TextFile.parse(path) { text throws(AuditRulesError) in try AuditRules(path: path, text: text) }
     }
 
     /// These rules, then `other`'s (an id defined in both keeps this file's rule).
@@ -93,6 +96,9 @@ public struct AuditRequest: Sendable, Equatable {
 
     /// The path an audit requests from HTTP services to see their error page (`http-error-page`).
     public static let errorPagePath = "/.recon-audit-not-found"
+    /// The names that request's reply is filed under, plain and over TLS.
+    public static let errorPageProbe = "http-error-page"
+    public static let tlsErrorPageProbe = "tls-http-error-page"
 
     init(_ scanner: inout RuleLineScanner) throws(RuleLineError) {
         guard let name = scanner.word(), name.unicodeScalars.allSatisfy(MatchRule.isNameCharacter) else {
@@ -218,15 +224,10 @@ private struct RuleDraft {
     }
 }
 
-/// A malformed or unreadable audit rules file, with the line at fault.
-public struct AuditRulesError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let path: String
-    /// 1-based line number; 0 when the file could not be read at all.
-    public let line: Int
-    public let message: String
-
-    /// `FILE:LINE: message`.
-    public var description: String {
-        line > 0 ? "\(path):\(line): \(message)" : "\(path): \(message)"
-    }
+/// Names rules files in errors.
+public enum AuditRulesFileKind: LineFileKind {
+    public static let label: String? = nil
 }
+
+/// A malformed or unreadable rules file, with the line at fault.
+public typealias AuditRulesError = LineFileError<AuditRulesFileKind>

@@ -29,8 +29,7 @@ public struct Auditor: Sendable {
             for place in places where rule.inspections.contains(where: { $0.covers(place.place) }) {
                 let key = place.place.description.lowercased()
                 guard !claimed.contains(key) else { continue }
-                let text = Latin1.string(place.bytes[place.span])
-                guard let match = rule.pattern.firstMatch(in: text) else { continue }
+                guard let match = rule.pattern.match(in: place.text) else { continue }
                 claimed.insert(key)
                 let start = place.span.lowerBound + match.range.lowerBound
                 let matched = Array(place.bytes[start..<(start + match.range.count)])

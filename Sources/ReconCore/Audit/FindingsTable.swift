@@ -19,10 +19,8 @@ enum FindingsTable {
         guard !findings.isEmpty else { return out }
         let width = max(8, findings.map { endpoint($0).count }.max() ?? 0)
         for finding in findings {
-            let severity = finding.severity.rawValue.uppercased()
-            out += "\n" + severity + String(repeating: " ", count: max(1, 7 - severity.count))
-            out += endpoint(finding) + String(repeating: " ", count: width - endpoint(finding).count + 2)
-            out += finding.rule + "\n"
+            out += "\n" + TableRendering.pad(finding.severity.rawValue.uppercased(), 7)
+            out += TableRendering.pad(endpoint(finding), width + 2) + finding.rule + "\n"
             let indent = String(repeating: " ", count: 7)
             var message = finding.message
             if !finding.hideable { message += " [cannot be hidden]" }
@@ -40,7 +38,6 @@ enum FindingsTable {
     }
 
     private static func endpoint(_ finding: AuditFinding) -> String {
-        let host = finding.host.contains(":") ? "[\(finding.host)]" : finding.host
-        return "\(host):\(finding.port)" + (finding.service.map { " \($0)" } ?? "")
+        finding.endpoint + (finding.service.map { " \($0)" } ?? "")
     }
 }

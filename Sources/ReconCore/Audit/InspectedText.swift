@@ -9,38 +9,51 @@ struct InspectedText {
     let request: String?
     /// The whole reply (or certificate field).
     let bytes: [UInt8]
-    /// The part inspected.
+    /// The part inspected, and the same as Latin-1 text for the rules' patterns.
     let span: Range<Int>
+    let text: String
+
+    /// The whole of `bytes`.
+    init(place: AuditInspection, exchange: String, request: String? = nil, bytes: [UInt8], span: Range<Int>? = nil) {
+        self.place = place
+        self.exchange = exchange
+        self.request = request
+        self.bytes = bytes
+        self.span = span ?? 0..<bytes.count
+        text = Latin1.string(bytes[self.span])
+    }
+
+    /// The request line of each HTTP exchange recon makes, by probe name.
+    private static let httpRequests = [
+        "http": "GET /", "tls-http": "GET /", AuditRequest.errorPageProbe: "GET \(AuditRequest.errorPagePath)",
+        AuditRequest.tlsErrorPageProbe: "GET \(AuditRequest.errorPagePath)",
+    ]
 
     /// Every place in what probing one port found, in a fixed order: banner, replies, HTTP
     /// headers and error-page bodies (plain, then TLS), certificate fields.
     static func all(in service: PortService) -> [InspectedText] {
         var found: [InspectedText] = []
         if let banner = service.banner {
-            let bytes = banner.bytes
-            found.append(
-                InspectedText(place: .banner, exchange: "banner", request: nil, bytes: bytes, span: 0..<bytes.count))
+            found.append(InspectedText(place: .banner, exchange: "banner", bytes: banner.bytes))
         }
         for exchange in service.probes ?? [] {
             guard let reply = exchange.reply else { continue }
             let bytes = reply.bytes
-            let request = requestLine(of: exchange.probe)
-            found.append(
-                InspectedText(
-                    place: .reply(exchange.probe), exchange: exchange.probe, request: request, bytes: bytes,
-                    span: 0..<bytes.count))
-            guard isHTTP(exchange.probe), let head = RawHTTPHead(bytes) else { continue }
-            for header in head.headers {
+            let probe = exchange.probe
+            let request = httpRequests[probe]
+            found.append(InspectedText(place: .reply(probe), exchange: probe, request: request, bytes: bytes))
+            guard request != nil, bytes.starts(with: Array("HTTP/".utf8)) else { continue }
+            let head = HTTPHead(bytes)
+            for (header, value) in zip(head.headers, head.valueRanges) {
                 found.append(
                     InspectedText(
-                        place: .httpHeader(header.name), exchange: exchange.probe, request: request, bytes: bytes,
-                        span: header.value))
+                        place: .httpHeader(header.name), exchange: probe, request: request, bytes: bytes, span: value))
             }
-            if exchange.probe.hasSuffix("http-error-page") {
+            if probe == AuditRequest.errorPageProbe || probe == AuditRequest.tlsErrorPageProbe {
                 found.append(
                     InspectedText(
-                        place: .httpErrorPage, exchange: exchange.probe, request: request, bytes: bytes,
-                        span: head.bodyStart..<bytes.count))
+                        place: .httpErrorPage, exchange: probe, request: request, bytes: bytes,
+                        span: (head.end ?? bytes.count)..<bytes.count))
             }
         }
         if let tls = service.tls {
@@ -49,63 +62,9 @@ struct InspectedText {
                 ("san", tls.subjectAlternativeNames.map { $0.joined(separator: ", ") }),
             ]
             for case let (field, value?) in fields {
-                let bytes = Array(value.utf8)
-                found.append(
-                    InspectedText(
-                        place: .tlsCertificate(field), exchange: "tls", request: nil, bytes: bytes,
-                        span: 0..<bytes.count))
+                found.append(InspectedText(place: .tlsCertificate(field), exchange: "tls", bytes: Array(value.utf8)))
             }
         }
         return found
-    }
-
-    private static func isHTTP(_ probe: String) -> Bool {
-        ["http", "tls-http", "http-error-page", "tls-http-error-page"].contains(probe)
-    }
-
-    private static func requestLine(of probe: String) -> String? {
-        switch probe {
-        case "http", "tls-http": return "GET /"
-        case "http-error-page", "tls-http-error-page": return "GET \(AuditRequest.errorPagePath)"
-        default: return nil
-        }
-    }
-}
-
-/// Header value spans of an HTTP/1.x response head, in bytes (evidence needs exact offsets).
-struct RawHTTPHead {
-    /// Each header's name and the byte range of its value (spaces around it excluded).
-    var headers: [(name: String, value: Range<Int>)] = []
-    /// Where the body starts (the reply's end when the head is not complete).
-    var bodyStart: Int
-
-    init?(_ bytes: [UInt8]) {
-        guard bytes.starts(with: Array("HTTP/".utf8)) else { return nil }
-        var lineStart = 0
-        bodyStart = bytes.count
-        var index = 0
-        while index < bytes.count {
-            guard bytes[index] == 0x0A else {
-                index += 1
-                continue
-            }
-            let lineEnd = index > lineStart && bytes[index - 1] == 0x0D ? index - 1 : index
-            if lineEnd == lineStart {
-                bodyStart = index + 1
-                break
-            }
-            if lineStart > 0, let colon = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) {
-                var valueStart = colon + 1
-                var valueEnd = lineEnd
-                while valueStart < valueEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
-                while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 {
-                    valueEnd -= 1
-                }
-                let name = Latin1.string(bytes[lineStart..<colon])
-                headers.append((name, valueStart..<valueEnd))
-            }
-            lineStart = index + 1
-            index += 1
-        }
     }
 }

@@ -155,8 +155,7 @@ public struct SARIFRendering: Sendable {
             ruleId = finding.rule
             self.ruleIndex = ruleIndex
             level = SARIFRendering.level(finding.severity)
-            let host = finding.host.contains(":") ? "[\(finding.host)]" : finding.host
-            let endpoint = "\(host):\(finding.port)"
+            let endpoint = finding.endpoint
             message = Text(
                 text: "\(finding.message) on \(endpoint) (\(finding.evidence.location)): \"\(finding.evidence.text)\"")
             locations = [

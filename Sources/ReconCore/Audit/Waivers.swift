@@ -39,11 +39,13 @@ public struct Waivers: Sendable {
 
     /// Parses waiver text; `path` labels waivers and errors.
     public init(path: String, text: String) throws(WaiverFileError) {
-        for (number, line) in ServiceRules.lines(text) {
-            var words = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?.words() ?? []
-            if words.isEmpty { continue }
+        for (index, line) in text.linesWithoutComments().enumerated() {
+            var words = line.words()
+            guard let first = words.first else { continue }
+            let number = index + 1
             let fail = { (message: String) in WaiverFileError(path: path, line: number, message: message) }
-            guard words.removeFirst() == "waive" else { throw fail("expected 'waive', found '\(line.words()[0])'") }
+            guard first == "waive" else { throw fail("expected 'waive', found '\(first)'") }
+            words.removeFirst()
             var waiver = Waiver(reason: "", origin: "\(path):\(number)")
             parsing: while !words.isEmpty {
                 let keyword = String(words.removeFirst())
@@ -87,9 +89,7 @@ public struct Waivers: Sendable {
 
     /// Reads and parses a waiver file from disk.
     public init(contentsOf path: String) throws(WaiverFileError) {
-        self = try TextFile.parse(path, unreadable: { WaiverFileError(path: path, line: 0, message: $0) }) {
-            text throws(WaiverFileError) in try Waivers(path: path, text: text)
-        }
+        self = try TextFile.parse(path) { text throws(WaiverFileError) in try Waivers(path: path, text: text) }
     }
 
     /// These waivers and `other`'s.
@@ -144,15 +144,10 @@ public struct WaiverStatus: Codable, Sendable, Equatable {
     public var matched: Int
 }
 
-/// A malformed or unreadable waiver file, with the line at fault.
-public struct WaiverFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let path: String
-    /// 1-based line number; 0 when the file could not be read at all.
-    public let line: Int
-    public let message: String
-
-    /// `waivers FILE:LINE: message`.
-    public var description: String {
-        line > 0 ? "waivers \(path):\(line): \(message)" : "waivers \(path): \(message)"
-    }
+/// Names waivers files in errors.
+public enum WaiverFileKind: LineFileKind {
+    public static let label: String? = "waivers"
 }
+
+/// A malformed or unreadable waivers file, with the line at fault.
+public typealias WaiverFileError = LineFileError<WaiverFileKind>

@@ -97,7 +97,6 @@ final class ConnectWorker {
         defer { close(epoll) }
         let maxEvents = 256
         var tokens = [UInt64](repeating: 0, count: maxEvents)
-        var events = [UInt32](repeating: 0, count: maxEvents)
         lastExpiryScan = monotonicNanoseconds()
         while true {
             let signal = shared.shouldStop()
@@ -109,7 +108,7 @@ final class ConnectWorker {
             var now = monotonicNanoseconds()
             fill(epoll: epoll, now: now)
             if inFlight == 0 && pending.isEmpty && cursorDone { return }
-            let count = recon_epoll_wait(epoll, &tokens, &events, Int32(maxEvents), waitMilliseconds(now: now))
+            let count = recon_epoll_wait(epoll, &tokens, Int32(maxEvents), waitMilliseconds(now: now))
             now = monotonicNanoseconds()
             if count > 0 {
                 for index in 0..<Int(count) { complete(slot: Int(tokens[index]), now: now) }
@@ -286,10 +285,13 @@ final class ConnectWorker {
 
     private func waitMilliseconds(now: Int64) -> Int32 {
         if inFlight > 0 { return 2 }
-        var until = Int64.max
-        if let soonest = pending.map(\.notBefore).min() { until = min(until, soonest) }
-        if sendInterval > 0 { until = min(until, nextSendAt) }
-        if pausedUntil > now { until = max(min(until, pausedUntil), pausedUntil) }
+        var until: Int64
+        if pausedUntil > now {
+            until = pausedUntil  // backing off: nothing starts before then
+        } else {
+            until = pending.lazy.map(\.notBefore).min() ?? .max
+            if sendInterval > 0 { until = min(until, nextSendAt) }
+        }
         guard until != Int64.max else { return 0 }
         return Int32(clamping: max(0, min((until - now + 999_999) / 1_000_000, 100)))
     }

@@ -5,16 +5,12 @@
 #endif
 
 /// A port's state, in nmap's words (plus `error` for a local failure that persisted).
-public enum PortState: String, Sendable, CaseIterable, Codable, Comparable {
+public enum PortState: String, Sendable, CaseIterable, Codable {
     case open
     case closed
     case filtered
     /// recon itself failed to test the port (out of descriptors or source ports), persistently.
     case error
-
-    public static func < (lhs: PortState, rhs: PortState) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
 }
 
 /// Why a port got its state, in nmap's reason vocabulary.
@@ -98,14 +94,16 @@ public enum ConnectOutcome: Equatable, Sendable {
 
 /// Symbolic names for the errno values a scan can meet.
 enum ErrnoName {
+    /// Built once: a report names an errno for every filtered or failed port.
+    private static let names: [Int32: String] = [
+        EPERM: "EPERM", EACCES: "EACCES", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EMFILE: "EMFILE",
+        ENFILE: "ENFILE", ENOBUFS: "ENOBUFS", EADDRNOTAVAIL: "EADDRNOTAVAIL", EADDRINUSE: "EADDRINUSE",
+        ECONNREFUSED: "ECONNREFUSED", ECONNRESET: "ECONNRESET", EHOSTUNREACH: "EHOSTUNREACH",
+        EHOSTDOWN: "EHOSTDOWN", ENETUNREACH: "ENETUNREACH", ENETDOWN: "ENETDOWN", ENONET: "ENONET",
+        ETIMEDOUT: "ETIMEDOUT", EINVAL: "EINVAL", EAFNOSUPPORT: "EAFNOSUPPORT", EPROTO: "EPROTO",
+    ]
+
     static func name(_ code: Int32) -> String {
-        let names: [Int32: String] = [
-            EPERM: "EPERM", EACCES: "EACCES", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EMFILE: "EMFILE",
-            ENFILE: "ENFILE", ENOBUFS: "ENOBUFS", EADDRNOTAVAIL: "EADDRNOTAVAIL", EADDRINUSE: "EADDRINUSE",
-            ECONNREFUSED: "ECONNREFUSED", ECONNRESET: "ECONNRESET", EHOSTUNREACH: "EHOSTUNREACH",
-            EHOSTDOWN: "EHOSTDOWN", ENETUNREACH: "ENETUNREACH", ENETDOWN: "ENETDOWN", ENONET: "ENONET",
-            ETIMEDOUT: "ETIMEDOUT", EINVAL: "EINVAL", EAFNOSUPPORT: "EAFNOSUPPORT", EPROTO: "EPROTO",
-        ]
-        return names[code] ?? "errno \(code)"
+        names[code] ?? "errno \(code)"
     }
 }

@@ -80,7 +80,7 @@ public struct TargetEntry: Codable, Sendable, Equatable {
 
     public init(_ target: AuthorizedTarget) {
         address = target.address.description
-        family = target.address.isIPv4 ? "ipv4" : "ipv6"
+        family = target.address.family
         hostname = target.hostname
         scopeRule = target.rule.description
     }
@@ -97,10 +97,13 @@ public struct PortRecord: Codable, Sendable, Equatable {
         case type, address, hostname
     }
 
-    public init(target: AuthorizedTarget, result: PortResult, service: PortService? = nil) {
-        address = target.address.description
-        hostname = target.hostname
-        entry = PortEntry(result).adding(service)
+    /// The record of `result` on the host at `address` (its text, made once per host by the caller).
+    public init(
+        address: String, hostname: String?, result: PortResult, service: PortService? = nil, handshake: Handshake? = nil
+    ) {
+        self.address = address
+        self.hostname = hostname
+        entry = PortEntry(result, service: service, handshake: handshake)
     }
 
     public init(from decoder: any Decoder) throws {

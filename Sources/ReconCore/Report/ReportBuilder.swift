@@ -55,14 +55,14 @@ public enum ReportBuilder {
             counts.unscanned = context.ports.ports.count - results.count
             total = total + counts
             let estimator = outcome.estimators[index]
+            let hostHandshakes = handshakes?[target.address]
             hosts.append(
                 HostReport(
-                    address: target.address.description, family: target.address.isIPv4 ? "ipv4" : "ipv6",
+                    address: target.address.description, family: target.address.family,
                     hostname: target.hostname, scopeRule: target.rule.description,
                     ports: results.filter { !context.openOnly || $0.state == .open }.map { result in
-                        var entry = PortEntry(result).adding(services?[index][result.port])
-                        entry.handshake = handshakes?[target.address]?[result.port]
-                        return entry
+                        PortEntry(
+                            result, service: services?[index][result.port], handshake: hostHandshakes?[result.port])
                     },
                     summary: counts,
                     timing: HostTiming(

@@ -209,15 +209,8 @@ public struct PortEntry: Codable, Sendable, Equatable {
     /// What probing the port found (empty when it was not probed).
     public var probeDetails: PortService { extras.first?.service ?? PortService() }
 
-    /// This entry with what probing the port found.
-    public func adding(_ details: PortService?) -> PortEntry {
-        guard let details else { return self }
-        var entry = self
-        entry.updateExtras { $0.service = details }
-        return entry
-    }
-
-    public init(_ result: PortResult) {
+    /// The entry for `result`, with what probing and capture found, if anything.
+    public init(_ result: PortResult, service: PortService? = nil, handshake: Handshake? = nil) {
         port = Int(result.port)
         self.protocol = "tcp"
         state = result.state
@@ -225,6 +218,12 @@ public struct PortEntry: Codable, Sendable, Equatable {
         rttMs = result.rttMilliseconds.map(ReportRounding.milliseconds)
         errno = result.errnoName
         attempts = result.attempts
+        if service != nil || handshake != nil {
+            updateExtras { extras in
+                extras.service = service ?? PortService()
+                extras.handshake = handshake
+            }
+        }
     }
 }
 

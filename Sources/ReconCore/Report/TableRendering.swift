@@ -85,13 +85,13 @@ public struct TableRendering: Sendable {
     private func row(
         _ port: String, _ state: String, _ reason: String, _ middle: [String], _ service: (String, String)? = nil
     ) -> String {
-        var line = pad(port, 10) + pad(state, 10) + pad(reason, 18)
+        var line = Self.pad(port, 10) + Self.pad(state, 10) + Self.pad(reason, 18)
         for (index, column) in middle.enumerated() {
             let last = index == middle.count - 1 && service == nil
-            line += last ? column : pad(column, index == 0 ? 11 : 16)
+            line += last ? column : Self.pad(column, index == 0 ? 11 : 16)
         }
         guard let service else { return line }
-        return line + pad(service.0, 14) + service.1
+        return line + Self.pad(service.0, 14) + service.1
     }
 
     /// Service name (`ssl/` when tunnelled) and product, version and extra info.
@@ -134,7 +134,8 @@ public struct TableRendering: Sendable {
         return "\(format(value)) ms"
     }
 
-    private func pad(_ text: String, _ width: Int) -> String {
+    /// `text` filled with spaces to `width`, or followed by one space when it is as wide or wider.
+    static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 

@@ -24,6 +24,22 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.init(in6: v6)
     }
 
+    /// The address of a kernel socket address (`getifaddrs`, `getaddrinfo`); nil for other families.
+    init?(_ raw: UnsafePointer<sockaddr>) {
+        switch Int32(raw.pointee.sa_family) {
+        case AF_INET:
+            let value = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            self = .v4(UInt32(bigEndian: value))
+        case AF_INET6:
+            self.init(in6: raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr })
+        default:
+            return nil
+        }
+    }
+
+    /// `ipv4` or `ipv6`, as reports name the family.
+    public var family: String { isIPv4 ? "ipv4" : "ipv6" }
+
     /// Builds an address from the kernel's IPv6 representation, unmapping IPv4-mapped ones.
     public init(in6 raw: in6_addr) {
         var value: UInt128 = 0

@@ -27,18 +27,8 @@ public struct InterfaceAddress: Sendable, Hashable {
         var cursor: UnsafeMutablePointer<ifaddrs>? = first
         while let entry = cursor {
             defer { cursor = entry.pointee.ifa_next }
-            guard let raw = entry.pointee.ifa_addr else { continue }
-            let name = String(cString: entry.pointee.ifa_name)
-            switch Int32(raw.pointee.sa_family) {
-            case AF_INET:
-                let address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-                found.insert(InterfaceAddress(name: name, address: .v4(UInt32(bigEndian: address))))
-            case AF_INET6:
-                let address = raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                found.insert(InterfaceAddress(name: name, address: IPAddress(in6: address)))
-            default:
-                continue
-            }
+            guard let raw = entry.pointee.ifa_addr, let address = IPAddress(UnsafePointer(raw)) else { continue }
+            found.insert(InterfaceAddress(name: String(cString: entry.pointee.ifa_name), address: address))
         }
         return found.sorted { ($0.address, $0.name) < ($1.address, $1.name) }
     }

@@ -10,9 +10,8 @@ public struct PolicyFile: Sendable {
     public init(path: String, text: String) throws(PolicyFileError) {
         self.path = path
         var rules: [ScopeRule] = []
-        var lineNumber = 0
-        for content in text.linesWithoutComments() {
-            lineNumber += 1
+        for (index, content) in text.linesWithoutComments().enumerated() {
+            let lineNumber = index + 1
             let words = content.words()
             if words.isEmpty { continue }
             let fail = { (message: String) in PolicyFileError(path: path, line: lineNumber, message: message) }
@@ -32,22 +31,14 @@ public struct PolicyFile: Sendable {
 
     /// Reads and parses a policy file from disk.
     public init(contentsOf path: String) throws(PolicyFileError) {
-        self = try TextFile.parse(path, unreadable: { PolicyFileError(path: path, line: 0, message: $0) }) {
-            text throws(PolicyFileError) in try PolicyFile(path: path, text: text)
-        }
+        self = try TextFile.parse(path) { text throws(PolicyFileError) in try PolicyFile(path: path, text: text) }
     }
+}
+
+/// Names policy files in errors.
+public enum PolicyFileKind: LineFileKind {
+    public static let label: String? = "policy"
 }
 
 /// A malformed or unreadable policy file, with the line at fault.
-public struct PolicyFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The file.
-    public let path: String
-    /// 1-based line number; 0 when the file could not be read at all.
-    public let line: Int
-    /// What is wrong.
-    public let message: String
-
-    public var description: String {
-        line > 0 ? "policy \(path):\(line): \(message)" : "policy \(path): \(message)"
-    }
-}
+public typealias PolicyFileError = LineFileError<PolicyFileKind>

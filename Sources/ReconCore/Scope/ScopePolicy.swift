@@ -24,10 +24,10 @@ public struct ScopeRule: Hashable, Sendable, CustomStringConvertible {
 
 /// The answer of a scope check for one address.
 public struct ScopeDecision: Sendable, Equatable {
-    /// True if the address may be scanned.
-    public let allowed: Bool
     /// The rule that decided, or nil when no rule matched (refused by default).
     public let rule: ScopeRule?
+    /// True if the address may be scanned: an allow rule decided.
+    public var allowed: Bool { rule?.action == .allow }
 
     /// A short explanation: the deciding rule, or that none matched.
     public var explanation: String {
@@ -71,12 +71,12 @@ public struct ScopePolicy: Sendable {
     /// Decides one address: a matching deny refuses, else a matching allow admits, else refused.
     public func decide(_ address: IPAddress) -> ScopeDecision {
         if let deny = rules.first(where: { $0.action == .deny && $0.block.contains(address) }) {
-            return ScopeDecision(allowed: false, rule: deny)
+            return ScopeDecision(rule: deny)
         }
         if let allow = rules.first(where: { $0.action == .allow && $0.block.contains(address) }) {
-            return ScopeDecision(allowed: true, rule: allow)
+            return ScopeDecision(rule: allow)
         }
-        return ScopeDecision(allowed: false, rule: nil)
+        return ScopeDecision(rule: nil)
     }
 
     /// Checks every resolved address of every target. Throws on the first refused one,

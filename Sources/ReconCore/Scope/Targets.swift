@@ -138,16 +138,7 @@ public struct TargetResolver: Sendable {
         while let entry = cursor {
             defer { cursor = entry.pointee.ai_next }
             guard let raw = entry.pointee.ai_addr else { continue }
-            switch entry.pointee.ai_family {
-            case AF_INET:
-                let value = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-                addresses.append(.v4(UInt32(bigEndian: value)))
-            case AF_INET6:
-                let value = raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                addresses.append(IPAddress(in6: value))
-            default:
-                continue
-            }
+            if let address = IPAddress(UnsafePointer(raw)) { addresses.append(address) }
         }
         return addresses
     }

@@ -78,7 +78,7 @@ enum HTMLTitle {
     }
 
     private static func lowercased(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        bytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        bytes.map(\.asciiLowercased)
     }
 
     private static func firstRange(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Range<Int>? {

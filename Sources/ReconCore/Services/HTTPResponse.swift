@@ -37,7 +37,7 @@ public struct HTTPResponse: Codable, Sendable, Equatable {
     /// The response head in `bytes`, or nil if they do not start like an HTTP/1.x response.
     public static func parse(_ bytes: [UInt8]) -> HTTPResponse? {
         guard let statusCode = statusCode(bytes) else { return nil }
-        let head = Head(bytes)
+        let head = HTTPHead(bytes)
         let contentType = head.headers.first { $0.name.lowercased() == "content-type" }?.value
         let body = head.end.map { bytes[$0..<min(bytes.count, $0 + maximumHeadLength)] } ?? []
         return HTTPResponse(
@@ -49,7 +49,7 @@ public struct HTTPResponse: Codable, Sendable, Equatable {
     /// How many bytes make the complete response if it can be told yet (head + Content-Length, or nil if read-until-close / chunked / incomplete head): lets the reader stop early.
     public static func completeLength(_ bytes: [UInt8]) -> Int? {
         guard let statusCode = statusCode(bytes), statusCode >= 200 else { return nil }
-        let head = Head(bytes)
+        let head = HTTPHead(bytes)
         guard let end = head.end else { return nil }
         if statusCode == 204 || statusCode == 304 { return end }
         let names = head.headers.map { $0.name.lowercased() }
@@ -88,9 +88,12 @@ public struct HTTPHeader: Codable, Sendable, Equatable {
 }
 
 /// The head of a response: status line, header fields, and where the body starts if known.
-private struct Head {
+struct HTTPHead {
     var statusLine = ""
     var headers: [HTTPHeader] = []
+    /// Where each header's value lies in the bytes (its first line, spaces around it excluded):
+    /// evidence needs exact offsets.
+    var valueRanges: [Range<Int>] = []
     /// The index just after the blank line ending the head; nil if it was not seen.
     var end: Int?
 
@@ -109,26 +112,23 @@ private struct Head {
             lines.append(line)
         }
         if lines.isEmpty { lines.append(window[...]) }  // A status line without its line end.
-        statusLine = HeaderText.decode(lines[0].prefix(HTTPResponse.maximumStatusLineLength))
+        statusLine = Latin1.text(lines[0].prefix(HTTPResponse.maximumStatusLineLength))
         for line in lines.dropFirst() {
             if line.first == 0x20 || line.first == 0x09 {
                 guard !headers.isEmpty else { continue }
-                headers[headers.count - 1].value += " " + HeaderText.decode(line).trimmingWhitespace()
+                headers[headers.count - 1].value += " " + Latin1.text(line).trimmingWhitespace()
                 headers[headers.count - 1].value = headers[headers.count - 1].value.trimmingWhitespace()
                 continue
             }
             guard headers.count < HTTPResponse.maximumHeaders else { break }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = HeaderText.decode(line[..<colon]).trimmingWhitespace()
+            let name = Latin1.text(line[..<colon]).trimmingWhitespace()
             guard !name.isEmpty else { continue }
-            headers.append(HTTPHeader(name: name, value: HeaderText.decode(line[(colon + 1)...]).trimmingWhitespace()))
+            headers.append(HTTPHeader(name: name, value: Latin1.text(line[(colon + 1)...]).trimmingWhitespace()))
+            let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+            let valueStart = line[(colon + 1)...].firstIndex { !isBlank($0) } ?? line.endIndex
+            let valueEnd = line[valueStart...].lastIndex { !isBlank($0) }.map { $0 + 1 } ?? valueStart
+            valueRanges.append(valueStart..<valueEnd)
         }
-    }
-}
-
-/// Text of header bytes: UTF-8 when valid, otherwise one character per byte (ISO 8859-1).
-enum HeaderText {
-    static func decode(_ bytes: ArraySlice<UInt8>) -> String {
-        String(validating: bytes, as: UTF8.self) ?? Latin1.string(bytes)
     }
 }

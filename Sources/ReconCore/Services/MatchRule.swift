@@ -93,7 +93,7 @@ final class CompiledPattern: @unchecked Sendable {
             regex = try Regex(Self.swiftSyntax(source))
         } catch {
             let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "invalid"
-            throw RuleLineError("regex does not compile: \(reason)", isUnsupported: true)
+            throw RuleLineError("regex does not compile: \(reason)")
         }
         // Byte semantics like PCRE's: one scalar per byte, ASCII-only \d \w \s, `\r\n` two characters.
         regex = regex.matchingSemantics(.unicodeScalar).asciiOnlyCharacterClasses().wordBoundaryKind(.simple)
@@ -146,18 +146,9 @@ final class CompiledPattern: @unchecked Sendable {
         return String(result)
     }
 
-    /// The first match anywhere in `text`: its range in scalars (bytes, for Latin-1 text) and
-    /// the bytes of each group (index 0 the whole match).
-    func firstMatch(in text: String) -> (range: Range<Int>, captures: [[UInt8]?])? {
-        guard let found = try? regex.firstMatch(in: text) else { return nil }
-        let scalars = text.unicodeScalars
-        let start = scalars.distance(from: scalars.startIndex, to: found.range.lowerBound)
-        let length = scalars.distance(from: found.range.lowerBound, to: found.range.upperBound)
-        return (start..<(start + length), found.output.map { $0.substring.map(Latin1.bytes) })
-    }
-
-    /// The bytes of each capture group (index 0 the whole match), or nil without a match.
-    func captures(in text: String, anchored: Bool) -> [[UInt8]?]? {
+    /// The match at the start of `text` (`anchored`) or the first anywhere: its range in
+    /// scalars (bytes, for Latin-1 text) and the bytes of each group (index 0 the whole match).
+    func match(in text: String, anchored: Bool = false) -> (range: Range<Int>, captures: [[UInt8]?])? {
         let found: Regex<AnyRegexOutput>.Match?
         do {
             found = anchored ? try regex.prefixMatch(in: text) : try regex.firstMatch(in: text)
@@ -165,7 +156,15 @@ final class CompiledPattern: @unchecked Sendable {
             return nil
         }
         guard let found else { return nil }
-        return found.output.map { $0.substring.map(Latin1.bytes) }
+        let scalars = text.unicodeScalars
+        let start = scalars.distance(from: scalars.startIndex, to: found.range.lowerBound)
+        let length = scalars.distance(from: found.range.lowerBound, to: found.range.upperBound)
+        return (start..<(start + length), found.output.map { $0.substring.map(Latin1.bytes) })
+    }
+
+    /// The bytes of each group of `match(in:anchored:)`, or nil without a match.
+    func captures(in text: String, anchored: Bool) -> [[UInt8]?]? {
+        match(in: text, anchored: anchored)?.captures
     }
 }
 

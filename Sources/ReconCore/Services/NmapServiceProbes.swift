@@ -8,7 +8,7 @@ extension ServiceRules {
         var rules = ServiceRules()
         var section: String?
         var sawProbe = false
-        for (number, line) in lines(text) {
+        for (number, line) in text.numberedLines() {
             var scanner = RuleLineScanner(line)
             if scanner.isAtEnd() { continue }
             switch scanner.word() {
@@ -39,5 +39,10 @@ extension ServiceRules {
         }
         rules.buildIndex()
         return rules
+    }
+
+    /// The match rules of the nmap-service-probes file at `path` (see `nmapServiceProbes(path:text:)`).
+    public static func nmapServiceProbes(contentsOf path: String) throws(ServiceRulesError) -> ServiceRules {
+        try TextFile.parse(path) { text throws(ServiceRulesError) in try nmapServiceProbes(path: path, text: text) }
     }
 }

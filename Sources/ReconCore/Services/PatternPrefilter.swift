@@ -42,7 +42,7 @@ struct MatchSubject {
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        lowercased = bytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        lowercased = bytes.map(\.asciiLowercased)
         text = Latin1.string(bytes)
     }
 }
@@ -211,7 +211,7 @@ private struct LiteralReader {
         let byte = UInt8(scalar.value)
         guard caseInsensitive else { return .literal(byte) }
         if byte >= 0x80 { return .other }
-        return .literal((0x41...0x5A).contains(byte) ? byte | 0x20 : byte)
+        return .literal(byte.asciiLowercased)
     }
 
     /// The least repeat count of a quantifier at `index` (consumed), nil-in-nil-out:

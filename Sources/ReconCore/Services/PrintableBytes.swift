@@ -65,10 +65,13 @@ public enum PrintableBytes {
         }
     }
 
-    static func hexDigits(_ byte: UInt8) -> String {
+    /// The two hex digits of every byte, built once: rendering escapes every non-printable byte.
+    private static let hexTable: [String] = (0...255).map { byte in
         let digits = Array("0123456789abcdef".unicodeScalars)
-        return String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0F)])
+        return String(digits[byte >> 4]) + String(digits[byte & 0x0F])
     }
+
+    static func hexDigits(_ byte: UInt8) -> String { hexTable[Int(byte)] }
 }
 
 /// Bytes seen as text one byte per character (ISO 8859-1), so patterns written for bytes,
@@ -89,6 +92,11 @@ enum Latin1 {
         return String(decoding: utf8, as: UTF8.self)
     }
 
+    /// UTF-8 when the bytes are valid UTF-8, otherwise one character per byte.
+    static func text(_ bytes: some Collection<UInt8>) -> String {
+        String(validating: bytes, as: UTF8.self) ?? string(bytes)
+    }
+
     /// The bytes of text made by `string(_:)`; scalars above U+00FF (not made by it) become `?`.
     static func bytes(_ text: some StringProtocol) -> [UInt8] {
         text.unicodeScalars.map { $0.value <= 0xFF ? UInt8($0.value) : UInt8(ascii: "?") }
@@ -99,7 +107,7 @@ enum Latin1 {
 /// byte (ISO 8859-1); control characters are written `\xHH`.
 enum DisplayText {
     static func from(_ bytes: some Collection<UInt8>) -> String {
-        let decoded = String(validating: bytes, as: UTF8.self) ?? Latin1.string(bytes)
+        let decoded = Latin1.text(bytes)
         guard decoded.unicodeScalars.contains(where: isControl) else { return decoded }
         var text = ""
         for scalar in decoded.unicodeScalars {
@@ -115,6 +123,11 @@ enum DisplayText {
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
+}
+
+extension UInt8 {
+    /// The byte with ASCII `A`-`Z` made lowercase.
+    var asciiLowercased: UInt8 { (0x41...0x5A).contains(self) ? self | 0x20 : self }
 }
 
 extension Unicode.Scalar {

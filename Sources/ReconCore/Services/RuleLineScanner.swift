@@ -91,12 +91,8 @@ struct RuleLineScanner {
 struct RuleLineError: Error {
     /// What is wrong, in one line.
     let message: String
-    /// True for a valid line recon cannot use (a regex Swift cannot compile, an unknown
-    /// substitution): nmap's file skips those lines instead of failing.
-    let isUnsupported: Bool
 
-    init(_ message: String, isUnsupported: Bool = false) {
+    init(_ message: String) {
         self.message = message
-        self.isUnsupported = isUnsupported
     }
 }

@@ -112,23 +112,10 @@ public struct ServiceMatch: Codable, Sendable, Equatable {
     }
 }
 
-/// A malformed or unreadable service rules file, with the line at fault.
-public struct ServiceRulesError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The file.
-    public let path: String
-    /// 1-based line number; 0 when the file could not be read at all.
-    public let line: Int
-    /// What is wrong, in one line.
-    public let message: String
-
-    public init(path: String, line: Int, message: String) {
-        self.path = path
-        self.line = line
-        self.message = message
-    }
-
-    /// `FILE:LINE: message`.
-    public var description: String {
-        line > 0 ? "\(path):\(line): \(message)" : "\(path): \(message)"
-    }
+/// Names rules files in errors.
+public enum ServiceRulesFileKind: LineFileKind {
+    public static let label: String? = nil
 }
+
+/// A malformed or unreadable rules file, with the line at fault.
+public typealias ServiceRulesError = LineFileError<ServiceRulesFileKind>

@@ -26,7 +26,7 @@ public struct ServiceRules: Sendable {
     /// Parses rules text in recon's format; `path` only labels errors.
     public init(path: String, text: String) throws(ServiceRulesError) {
         var section: String?
-        for (number, line) in Self.lines(text) {
+        for (number, line) in text.numberedLines() {
             var scanner = RuleLineScanner(line)
             if scanner.isAtEnd() { continue }
             let directive = scanner.word() ?? ""
@@ -54,9 +54,7 @@ public struct ServiceRules: Sendable {
 
     /// Reads and parses a rules file from disk.
     public init(contentsOf path: String) throws(ServiceRulesError) {
-        self = try TextFile.parse(path, unreadable: { ServiceRulesError(path: path, line: 0, message: $0) }) {
-            text throws(ServiceRulesError) in try ServiceRules(path: path, text: text)
-        }
+        self = try TextFile.parse(path) { text throws(ServiceRulesError) in try ServiceRules(path: path, text: text) }
     }
 
     /// These rules, then `other`'s: where both say something, these win (their matches are tried
@@ -92,11 +90,6 @@ public struct ServiceRules: Sendable {
     /// The usual service name of a port, from the port table.
     public func portTableName(for port: UInt16) -> String? {
         portTable[port]
-    }
-
-    /// Lines with their 1-based numbers, line ends (`\n`, `\r\n`) removed.
-    static func lines(_ text: String) -> [(Int, Substring)] {
-        text.lines().enumerated().map { index, line in (index + 1, line) }
     }
 
     /// `probe NAME [ports PORTLIST] [send PAYLOAD]`; returns the section the next matches join.

@@ -37,7 +37,7 @@ struct VersionTemplate: Sendable {
                 }
                 parts.append(.integer(group, bigEndian: order == [UInt8(ascii: ">")]))
             } else if let next = rest.first, next.isLetter {
-                throw RuleLineError("unknown substitution '$\(next)' in '\(template)'", isUnsupported: true)
+                throw RuleLineError("unknown substitution '$\(next)' in '\(template)'")
             } else {
                 parts.append(.text([UInt8(ascii: "$")]))
             }

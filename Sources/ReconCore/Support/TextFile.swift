@@ -35,18 +35,46 @@ public enum TextFile {
 }
 
 extension TextFile {
-    /// Reads the file at `path` and parses its text; a file that cannot be read becomes
-    /// `unreadable(reason)`, so each format reports both kinds of failure its own way.
-    static func parse<Parsed, Failure: Error>(
-        _ path: String, unreadable: (String) -> Failure, _ parse: (String) throws(Failure) -> Parsed
-    ) throws(Failure) -> Parsed {
+    /// Reads the file at `path` and parses its text with `parse`; a file that cannot be read
+    /// becomes the format's error at line 0.
+    static func parse<Parsed, Kind>(
+        _ path: String, _ parse: (String) throws(LineFileError<Kind>) -> Parsed
+    ) throws(LineFileError<Kind>) -> Parsed {
         let text: String
         do {
             text = try read(path)
         } catch {
-            throw unreadable(error.description)
+            throw LineFileError(path: path, line: 0, message: error.description)
         }
         return try parse(text)
+    }
+}
+
+/// What names a kind of line-numbered file in its errors (`policy`, `waivers`, or nothing).
+public protocol LineFileKind: Sendable {
+    /// Put before the path in messages, if any.
+    static var label: String? { get }
+}
+
+/// A malformed or unreadable file of one of recon's line formats (scope policy, service rules,
+/// audit rules, waivers), with the line at fault.
+public struct LineFileError<Kind: LineFileKind>: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file.
+    public let path: String
+    /// 1-based line number; 0 when the file could not be read at all.
+    public let line: Int
+    /// What is wrong, in one line.
+    public let message: String
+
+    public init(path: String, line: Int, message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+
+    /// `[LABEL ]FILE:LINE: message` (`FILE: message` when the file could not be read).
+    public var description: String {
+        (Kind.label.map { "\($0) " } ?? "") + (line > 0 ? "\(path):\(line)" : path) + ": \(message)"
     }
 }
 
@@ -61,6 +89,11 @@ extension String {
         lines().map { line in
             line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         }
+    }
+
+    /// The text's lines (see `lines()`) with their 1-based numbers, for line-numbered errors.
+    func numberedLines() -> [(number: Int, line: Substring)] {
+        lines().enumerated().map { index, line in (index + 1, line) }
     }
 
     /// The text's lines, split at `\n` and `\r\n` (one Character in Swift, so splitting at

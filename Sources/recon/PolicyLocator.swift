@@ -4,44 +4,41 @@ import ReconCore
     import Glibc
 #endif
 
-/// Finds and loads the service rules: `policies/services.rules` (beside the checkout the binary
-/// was built in, under `$RECON_POLICIES`, `/usr/local/share/recon`, or the current folder), then
-/// `--rules` files and nmap's probes file. Bad files fail here, before any scan.
-enum ServiceRulesLocator {
-    static let fileName = "services.rules"
+/// Finds the files of the policies folder (beside the checkout the binary was built in, under
+/// `$RECON_POLICIES`, `/usr/local/share/recon`, or the current folder), and loads the service
+/// rules: `policies/services.rules`, then `--rules` files and nmap's probes file. Bad files fail
+/// here, before any scan.
+enum PolicyLocator {
+    static let serviceRulesFile = "services.rules"
     static let nmapDefault = "/usr/share/nmap/nmap-service-probes"
 
     static func load(extra: [String], nmapProbes: String?) throws(ReconFailure) -> ServiceRules {
-        guard let path = defaultPath() else {
-            throw ReconFailure(
-                message: "cannot find policies/\(fileName): set RECON_POLICIES to the policies folder", code: .usage)
-        }
-        do {
+        let path = try requiredPath(serviceRulesFile)
+        do throws(ServiceRulesError) {
             var rules = try ServiceRules(contentsOf: path)
             for file in extra { rules = rules.merging(try ServiceRules(contentsOf: file)) }
             if let nmapProbes {
                 let nmapPath = nmapProbes == "auto" ? nmapDefault : nmapProbes
-                let text: String
-                do {
-                    text = try TextFile.read(nmapPath)
-                } catch {
-                    throw ReconFailure(message: "\(nmapPath): \(error.description)", code: .usage)
-                }
-                rules = rules.merging(try ServiceRules.nmapServiceProbes(path: nmapPath, text: text))
+                rules = rules.merging(try ServiceRules.nmapServiceProbes(contentsOf: nmapPath))
             }
             return rules
-        } catch let error as ServiceRulesError {
-            throw ReconFailure(message: error.description, code: .usage)
-        } catch let error as ReconFailure {
-            throw error
         } catch {
-            throw ReconFailure(message: "\(error)", code: .usage)
+            throw ReconFailure(message: error.description, code: .usage)
         }
+    }
+
+    /// The default file `fileName` of the policies folder, or a usage failure naming it.
+    static func requiredPath(_ fileName: String) throws(ReconFailure) -> String {
+        guard let path = defaultPath(fileName) else {
+            throw ReconFailure(
+                message: "cannot find policies/\(fileName): set RECON_POLICIES to the policies folder", code: .usage)
+        }
+        return path
     }
 
     /// The first existing candidate for a file of the policies folder (`services.rules`,
     /// `audit.rules`).
-    static func defaultPath(_ fileName: String = fileName) -> String? {
+    private static func defaultPath(_ fileName: String) -> String? {
         var candidates: [String] = []
         if let folder = getenv("RECON_POLICIES") { candidates.append(String(cString: folder) + "/" + fileName) }
         let executable = executablePath()
