@@ -24,28 +24,14 @@ struct AuditTests {
         "tls-widgits": ["http-header-version", "tls-cert-openssl-default"], "banner": ["openssh-distribution"],
     ]
 
-    private static func ports(_ services: HostileServices, _ modes: [String]) -> String {
-        modes.map { String(services.ports[$0]!) }.joined(separator: ",")
-    }
-
-    private static func report(_ result: CommandResult) throws -> ScanReport {
-        try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
-    }
-
-    private static func temporaryFile(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString)").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     @Test func stockServicesDiscloseAndFailTheRun() throws {
         let services = try HostileServices(Self.stockModes)
         let result = try CommandRunner.recon([
-            "audit", "127.0.0.1", Self.ports(services, Self.stockModes), "--banner-timeout", "4s", "--format", "json",
+            "audit", "127.0.0.1", services.portList(Self.stockModes), "--banner-timeout", "4s", "--format", "json",
         ])
         #expect(result.status == 6, "\(result.stderr)")
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let report = try Self.report(result)
+        let report = try result.report()
         let findings = try #require(report.findings)
         for (mode, rules) in Self.expectedStock {
             let port = Int(services.ports[mode]!)
@@ -74,15 +60,15 @@ struct AuditTests {
     @Test func hardenedServicesPass() throws {
         let services = try HostileServices(Self.hardenedModes)
         let result = try CommandRunner.recon([
-            "audit", "127.0.0.1", Self.ports(services, Self.hardenedModes), "--banner-timeout", "4s", "--format",
+            "audit", "127.0.0.1", services.portList(Self.hardenedModes), "--banner-timeout", "4s", "--format",
             "json",
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try Self.report(result)
+        let report = try result.report()
         let flagged = (report.findings ?? []).filter { $0.severity > .info }
         #expect(flagged.isEmpty, "\(flagged.map { "\($0.port) \($0.rule): \($0.evidence.text)" })")
         // The DNS server was identified and asked for version.bind: it refused.
-        let dns = try #require(report.hosts[0].ports.first { $0.port == Int(services.ports["dns-hardened"]!) })
+        let dns = try #require(report.port(services.ports["dns-hardened"]!))
         #expect(dns.probes?.contains { $0.probe == "dns-version-bind" && $0.reply != nil } == true)
         // The hardened web app still names its products: informational, and --fail-on info fails on them.
         #expect(report.findings?.contains { $0.rule == "http-header-product" && $0.evidence.text == "Express" } == true)
@@ -95,67 +81,69 @@ struct AuditTests {
     @Test func waiversSilenceFindingsUntilTheyExpire() throws {
         let modes = ["banner", "proftpd", "exim"]
         let services = try HostileServices(modes)
-        let ports = Self.ports(services, modes)
-        let first = try Self.report(try CommandRunner.recon(["audit", "127.0.0.1", ports, "--format", "json"]))
+        let ports = services.portList(modes)
+        let first = try CommandRunner.recon(["audit", "127.0.0.1", ports, "--format", "json"]).report()
         let ssh = try #require(first.findings?.first { $0.rule == "openssh-distribution" })
         let proftpdPort = services.ports["proftpd"]!
-        let waivers = try Self.temporaryFile(
-            """
+        let text = """
             # accepted findings
             waive fingerprint \(ssh.fingerprint) reason lab box # replaced in Q1
             waive rule proftpd-version port \(proftpdPort) host 127.0.0.1 expires 2099-12-31 reason vendor appliance
             waive rule exim-version expires 2020-01-01 reason old exception
             waive rule nothing-matches reason unused
-            """)
-        defer { try? FileManager.default.removeItem(atPath: waivers) }
-        let result = try CommandRunner.recon(["audit", "127.0.0.1", ports, "--format", "json", "--waivers", waivers])
-        #expect(result.status == 6, "the expired exim waiver no longer applies")
-        #expect(result.stderr.contains("waiver \(waivers):4 expired on 2020-01-01; it no longer applies"))
-        let report = try Self.report(result)
-        #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let findings = try #require(report.findings)
-        #expect(findings.first { $0.rule == "openssh-distribution" }?.waiver?.reason == "lab box")
-        #expect(findings.first { $0.rule == "openssh-distribution" }?.fingerprint == ssh.fingerprint, "stable")
-        #expect(findings.first { $0.rule == "proftpd-version" }?.waiver?.expires == "2099-12-31")
-        #expect(findings.first { $0.rule == "exim-version" }?.waiver == nil)
-        let audit = try #require(report.audit)
-        #expect(audit.failing == 1)
-        #expect(audit.waived == 2)
-        #expect(audit.waivers.map(\.expired) == [false, false, true, false])
-        #expect(audit.waivers.map(\.matched) == [1, 1, 1, 0])
+            """
+        try withTemporaryFile(text) { waivers in
+            let result = try CommandRunner.recon([
+                "audit", "127.0.0.1", ports, "--format", "json", "--waivers", waivers,
+            ])
+            #expect(result.status == 6, "the expired exim waiver no longer applies")
+            #expect(result.stderr.contains("waiver \(waivers):4 expired on 2020-01-01; it no longer applies"))
+            let report = try result.report()
+            #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
+            let findings = try #require(report.findings)
+            #expect(findings.first { $0.rule == "openssh-distribution" }?.waiver?.reason == "lab box")
+            #expect(findings.first { $0.rule == "openssh-distribution" }?.fingerprint == ssh.fingerprint, "stable")
+            #expect(findings.first { $0.rule == "proftpd-version" }?.waiver?.expires == "2099-12-31")
+            #expect(findings.first { $0.rule == "exim-version" }?.waiver == nil)
+            let audit = try #require(report.audit)
+            #expect(audit.failing == 1)
+            #expect(audit.waived == 2)
+            #expect(audit.waivers.map(\.expired) == [false, false, true, false])
+            #expect(audit.waivers.map(\.matched) == [1, 1, 1, 0])
 
-        // SARIF: valid against the OASIS schema, waived findings as accepted suppressions.
-        let sarif = try CommandRunner.recon(["audit", "127.0.0.1", ports, "--format", "sarif", "--waivers", waivers])
-        #expect(sarif.status == 6)
-        #expect(try CommandRunner.sarifViolation(json: sarif.stdout) == nil)
-        let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
-        #expect(log["version"] as? String == "2.1.0")
-        let run = try #require((log["runs"] as? [[String: Any]])?.first)
-        let results = try #require(run["results"] as? [[String: Any]])
-        #expect(results.count == findings.count)
-        let sshResult = try #require(results.first { $0["ruleId"] as? String == "openssh-distribution" })
-        #expect((sshResult["partialFingerprints"] as? [String: String])?.values.first == ssh.fingerprint)
-        #expect((sshResult["suppressions"] as? [[String: Any]])?.first?["status"] as? String == "accepted")
-        let rules = try #require(
-            ((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]])
-        #expect(Set(rules.compactMap { $0["id"] as? String }) == Set(findings.map(\.rule)))
+            // SARIF: valid against the OASIS schema, waived findings as accepted suppressions.
+            let sarif = try CommandRunner.recon([
+                "audit", "127.0.0.1", ports, "--format", "sarif", "--waivers", waivers,
+            ])
+            #expect(sarif.status == 6)
+            #expect(try CommandRunner.sarifViolation(json: sarif.stdout) == nil)
+            let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
+            #expect(log["version"] as? String == "2.1.0")
+            let run = try #require((log["runs"] as? [[String: Any]])?.first)
+            let results = try #require(run["results"] as? [[String: Any]])
+            #expect(results.count == findings.count)
+            let sshResult = try #require(results.first { $0["ruleId"] as? String == "openssh-distribution" })
+            #expect((sshResult["partialFingerprints"] as? [String: String])?.values.first == ssh.fingerprint)
+            #expect((sshResult["suppressions"] as? [[String: Any]])?.first?["status"] as? String == "accepted")
+            let rules = try #require(
+                ((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]])
+            #expect(Set(rules.compactMap { $0["id"] as? String }) == Set(findings.map(\.rule)))
 
-        // Waive the exim finding too, within its date: a clean run exits 0.
-        let all = try Self.temporaryFile(
-            try String(contentsOfFile: waivers, encoding: .utf8).replacingOccurrences(
-                of: "2020-01-01", with: "2099-01-01"))
-        defer { try? FileManager.default.removeItem(atPath: all) }
-        #expect(try CommandRunner.recon(["audit", "127.0.0.1", ports, "--waivers", all]).status == 0)
+            // Waive the exim finding too, within its date: a clean run exits 0.
+            try withTemporaryFile(text.replacingOccurrences(of: "2020-01-01", with: "2099-01-01")) { all throws in
+                #expect(try CommandRunner.recon(["audit", "127.0.0.1", ports, "--waivers", all]).status == 0)
+            }
+        }
         #expect(try CommandRunner.recon(["audit", "127.0.0.1", ports, "--fail-on", "none"]).status == 0)
         #expect(try CommandRunner.recon(["audit", "127.0.0.1", ports, "--fail-on", "high"]).status == 0)
     }
 
     @Test func jsonLinesAndTableCarryTheFindings() throws {
         let services = try HostileServices(["banner", "exim"])
-        let ports = Self.ports(services, ["banner", "exim"])
+        let ports = services.portList(["banner", "exim"])
         let jsonl = try CommandRunner.recon(["scan", "--audit", "127.0.0.1", ports, "--format", "jsonl"])
         #expect(jsonl.status == 6, "\(jsonl.stderr)")
-        let lines = jsonl.stdout.split(separator: "\n").map(String.init)
+        let lines = jsonl.lines
         let findingLines = lines.filter { $0.contains("\"type\":\"finding\"") }
         #expect(findingLines.count == 2)
         #expect(
@@ -189,17 +177,16 @@ struct AuditTests {
     }
 
     @Test func badWaiverAndRulesFilesNameTheLine() throws {
-        let waivers = try Self.temporaryFile("waive rule a reason ok\nwaive rule b expires 2026-02-30 reason x\n")
-        let rules = try Self.temporaryFile("rule extra\n  severity low\n  inspect banner\n  match m|(|\n")
-        defer {
-            try? FileManager.default.removeItem(atPath: waivers)
-            try? FileManager.default.removeItem(atPath: rules)
+        try withTemporaryFile("waive rule a reason ok\nwaive rule b expires 2026-02-30 reason x\n") { waivers in
+            let badWaiver = try CommandRunner.recon(["audit", "127.0.0.1", "22", "--waivers", waivers])
+            #expect(badWaiver.status == 2)
+            #expect(
+                badWaiver.stderr == "recon: waivers \(waivers):2: expires takes a date YYYY-MM-DD, not '2026-02-30'\n")
         }
-        let badWaiver = try CommandRunner.recon(["audit", "127.0.0.1", "22", "--waivers", waivers])
-        #expect(badWaiver.status == 2)
-        #expect(badWaiver.stderr == "recon: waivers \(waivers):2: expires takes a date YYYY-MM-DD, not '2026-02-30'\n")
-        let badRules = try CommandRunner.recon(["audit", "127.0.0.1", "22", "--audit-rules", rules])
-        #expect(badRules.status == 2)
-        #expect(badRules.stderr.hasPrefix("recon: \(rules):4: regex does not compile"))
+        try withTemporaryFile("rule extra\n  severity low\n  inspect banner\n  match m|(|\n") { rules in
+            let badRules = try CommandRunner.recon(["audit", "127.0.0.1", "22", "--audit-rules", rules])
+            #expect(badRules.status == 2)
+            #expect(badRules.stderr.hasPrefix("recon: \(rules):4: regex does not compile"))
+        }
     }
 }

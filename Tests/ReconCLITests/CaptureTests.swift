@@ -10,38 +10,37 @@ struct CaptureTests {
     func openAndClosedHandshakesMatchThePcapFile(ipv6: Bool) throws {
         let listener = TestSocket(ipv6: ipv6)
         let closed = TestSocket(ipv6: ipv6, listening: false)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).pcap")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let result = try CommandRunner.recon([
-            "scan", ipv6 ? "::1" : "127.0.0.1", "\(listener.port),\(closed.port)", "--pcap-out", file.path,
-            "--format", "json",
-        ])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
-        let capture = try #require(report.run.capture)
-        #expect(capture.interfaces == ["lo"])
-        #expect(capture.statistics.dropped == 0)
-        let ports = Dictionary(uniqueKeysWithValues: report.hosts[0].ports.map { ($0.port, $0) })
-        let open = try #require(ports[Int(listener.port)]?.handshake)
-        #expect(open.compact.hasPrefix("S SA A"), "\(open.compact)")
-        #expect(open.wireReason == "syn-ack")
-        #expect(open.wireRttMicroseconds != nil)
-        #expect(open.packets.first?.direction == "out" && open.packets.dropFirst().first?.direction == "in")
-        let refused = try #require(ports[Int(closed.port)]?.handshake)
-        #expect(refused.compact == "S RA")
-        #expect(refused.wireReason == "rst")
+        try withTemporaryFile(suffix: ".pcap") { file in
+            let result = try CommandRunner.recon([
+                "scan", ipv6 ? "::1" : "127.0.0.1", "\(listener.port),\(closed.port)", "--pcap-out", file,
+                "--format", "json",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
+            let report = try result.report()
+            let capture = try #require(report.run.capture)
+            #expect(capture.interfaces == ["lo"])
+            #expect(capture.statistics.dropped == 0)
+            let open = try #require(report.port(listener.port)?.handshake)
+            #expect(open.compact.hasPrefix("S SA A"), "\(open.compact)")
+            #expect(open.wireReason == "syn-ack")
+            #expect(open.wireRttMicroseconds != nil)
+            #expect(open.packets.first?.direction == "out" && open.packets.dropFirst().first?.direction == "in")
+            let refused = try #require(report.port(closed.port)?.handshake)
+            #expect(refused.compact == "S RA")
+            #expect(refused.wireReason == "rst")
 
-        // tshark reads the file and sees the same packets, in the same order.
-        let tshark = try CommandRunner.run(
-            "/usr/bin/tshark", ["-r", file.path, "-T", "fields", "-e", "tcp.dstport", "-e", "tcp.srcport"])
-        #expect(tshark.status == 0, "\(tshark.stderr)")
-        let wire = tshark.stdout.split(separator: "\n").map { $0.split(separator: "\t").compactMap { Int($0) } }
-        for (port, handshake) in [(Int(listener.port), open), (Int(closed.port), refused)] {
-            let seen = wire.filter { $0.contains(port) }
-            #expect(
-                seen.count == handshake.packets.count,
-                "port \(port): tshark \(seen.count), report \(handshake.packets.count)")
+            // tshark reads the file and sees the same packets, in the same order.
+            let tshark = try CommandRunner.run(
+                "/usr/bin/tshark", ["-r", file, "-T", "fields", "-e", "tcp.dstport", "-e", "tcp.srcport"])
+            #expect(tshark.status == 0, "\(tshark.stderr)")
+            let wire = tshark.stdout.split(separator: "\n").map { $0.split(separator: "\t").compactMap { Int($0) } }
+            for (port, handshake) in [(Int(listener.port), open), (Int(closed.port), refused)] {
+                let seen = wire.filter { $0.contains(port) }
+                #expect(
+                    seen.count == handshake.packets.count,
+                    "port \(port): tshark \(seen.count), report \(handshake.packets.count)")
+            }
         }
     }
 
@@ -52,20 +51,19 @@ struct CaptureTests {
             "scan", "127.0.0.1", "80,81", "--capture", "--retries", "1", "--min-timeout", "50ms", "--format", "json",
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
-        let ports = Dictionary(uniqueKeysWithValues: report.hosts[0].ports.map { ($0.port, $0) })
-        let dropped = try #require(ports[81]?.handshake)
+        let report = try result.report()
+        let dropped = try #require(report.port(81)?.handshake)
         #expect(dropped.wireReason == "no-response")
         #expect(dropped.packets.allSatisfy { $0.direction == "out" && $0.flags == "S" })
         #expect(dropped.synRetransmissions >= 1)
-        #expect(ports[80]?.handshake?.compact == "S RA")
+        #expect(report.port(80)?.handshake?.compact == "S RA")
     }
 
     @Test func tableGainsAHandshakeColumn() throws {
         let listener = TestSocket()
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "\(listener.port)", "--capture"])
         #expect(result.status == 0, "\(result.stderr)")
-        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let lines = result.lines
         #expect(lines.contains { $0.hasPrefix("PORT") && $0.contains("HANDSHAKE") })
         #expect(lines.contains { $0.hasPrefix("\(listener.port)/tcp") && $0.contains("S SA A") })
     }

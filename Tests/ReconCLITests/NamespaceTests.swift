@@ -30,7 +30,7 @@ struct NamespaceTests {
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         let ports = Dictionary(uniqueKeysWithValues: report.hosts[0].ports.map { ($0.port, $0) })
         #expect(ports[80]?.state == .closed && ports[80]?.reason == .connRefused)
         #expect(ports[81]?.state == .filtered && ports[81]?.reason == .noResponse && ports[81]?.rttMs == nil)
@@ -50,7 +50,7 @@ struct NamespaceTests {
             try namespace.iptables(["-A", "INPUT", "-i", "lo", "-p", "tcp", "--dport", "\(port)", "-j", "DROP"])
         }
         let result = try namespace.recon(["scan", "127.0.0.1", "1-1024", "--format", "json"])
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         #expect(report.summary.closed == 924)
         #expect(report.summary.filtered == 100)
         let filtered = Set(report.hosts[0].ports.filter { $0.state == .filtered }.map(\.port))

@@ -6,39 +6,25 @@ import Testing
 /// `recon scan --banner` against real listeners that behave well and badly.
 @Suite("Banners and probes, end to end")
 struct ProbeTests {
-    /// Runs recon through Python to read its peak memory (ru_maxrss of the child, KiB).
-    static func reconWithPeakMemory(_ arguments: [String]) throws -> (CommandResult, Int) {
-        let script = """
-            import resource, subprocess, sys
-            p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-            sys.stdout.buffer.write(p.stdout)
-            sys.stderr.write("%d %d\\n" % (p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-            """
-        let result = try CommandRunner.run(
-            "/usr/bin/env", ["python3", "-c", script, CommandRunner.reconBinary] + arguments)
-        let numbers = result.stderr.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
-        return (
-            CommandResult(status: Int32(numbers.first ?? -1), stdout: result.stdout, stderr: result.stderr),
-            numbers.last ?? 0
-        )
-    }
-
     static func entry(_ report: ScanReport, _ port: UInt16?) throws -> PortEntry {
         let port = try #require(port)
-        return try #require(report.hosts[0].ports.first { $0.port == Int(port) })
+        return try #require(report.port(port))
     }
 
     @Test func hostileServicesCannotStallOrBloatTheScan() throws {
         let modes = ["banner", "stream", "drip", "reset", "garbage", "bigheader", "http", "silent"]
         let services = try HostileServices(modes)
-        let ports = modes.map { String(services.ports[$0]!) }.joined(separator: ",")
-        let (result, peakKiB) = try Self.reconWithPeakMemory([
-            "scan", "--banner", "--banner-timeout", "1.5s", "127.0.0.1", ports, "--format", "json",
-        ])
+        let result = try CommandRunner.recon(
+            [
+                "scan", "--banner", "--banner-timeout", "1.5s", "127.0.0.1", services.portList(modes), "--format",
+                "json",
+            ],
+            measuringPeakMemory: true)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         #expect(report.run.elapsedSeconds < 2.3, "the whole-port deadline bounds every port")
+        let peakKiB = try #require(result.peakMemoryKiB)
         #expect(peakKiB < 64 * 1024, "peak memory \(peakKiB) KiB")
         #expect(report.summary.open == modes.count)
 
@@ -83,28 +69,26 @@ struct ProbeTests {
     }
 
     @Test func silentPortsWaitInParallel() throws {
-        let services = try HostileServices(Array(repeating: "silent", count: 1) + (1...49).map { "silent\($0)" })
-        let ports = services.ports.values.map(String.init).joined(separator: ",")
+        let modes = ["silent"] + (1...49).map { "silent\($0)" }
+        let services = try HostileServices(modes)
         let result = try CommandRunner.recon([
-            "scan", "--banner", "--banner-timeout", "1s", "127.0.0.1", ports, "--format", "json",
+            "scan", "--banner", "--banner-timeout", "1s", "127.0.0.1", services.portList(modes), "--format", "json",
         ])
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         #expect(report.summary.open == 50)
         #expect(report.run.elapsedSeconds < 1.6, "50 silent ports cost one timeout, not fifty")
     }
 
     @Test func forcedHTTPAndStreamingRecords() throws {
         let services = try HostileServices(["banner", "http"])
-        let ports = "\(services.ports["banner"]!),\(services.ports["http"]!)"
+        let ports = services.portList(["banner", "http"])
         let result = try CommandRunner.recon(["scan", "--http", "127.0.0.1", ports, "--format", "jsonl"])
         #expect(result.status == 0)
-        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let lines = result.lines
         #expect(lines.count == 4)
         let portLines = lines.dropFirst().dropLast().joined(separator: "\n")
         #expect(try CommandRunner.schemaViolation(json: portLines, definition: "portRecord") == nil)
-        let records = try lines.dropFirst().dropLast().map {
-            try JSONDecoder().decode(PortRecord.self, from: Data($0.utf8))
-        }
+        let records = try result.portRecords()
         let banner = try #require(records.first { $0.entry.port == Int(services.ports["banner"]!) })
         #expect(banner.entry.banner != nil)
         #expect(banner.entry.probes?.contains { $0.probe == "http" } == true)
@@ -113,9 +97,9 @@ struct ProbeTests {
     @Test func tableShowsServiceAndBanner() throws {
         let services = try HostileServices(["banner", "http"])
         let result = try CommandRunner.recon([
-            "scan", "--banner", "127.0.0.1", "\(services.ports["banner"]!),\(services.ports["http"]!)",
+            "scan", "--banner", "127.0.0.1", services.portList(["banner", "http"]),
         ])
-        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let lines = result.lines
         #expect(lines.contains { $0.hasPrefix("PORT") && $0.contains("SERVICE") && $0.contains("VERSION") })
         #expect(lines.contains { $0.contains(" open ") && $0.contains("ssh") && $0.contains("OpenSSH 9.2p1") })
         #expect(lines.contains("  banner: SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\\r\\n"))
@@ -127,7 +111,7 @@ struct ProbeTests {
         let port = try #require(services.ports["tls"])
         let result = try CommandRunner.recon(["scan", "--banner", "127.0.0.1", "\(port)", "--format", "json"])
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         let entry = try Self.entry(report, port)
         let tls = try #require(entry.tls)
         #expect(tls.version == "TLSv1.3")
@@ -143,12 +127,11 @@ struct ProbeTests {
     }
 
     @Test func badRulesFileIsRejectedBeforeScanning() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).rules")
-        defer { try? FileManager.default.removeItem(at: file) }
-        try "probe banner\nmatch ssh m|^SSH-(|\n".write(to: file, atomically: true, encoding: .utf8)
-        let result = try CommandRunner.recon(["scan", "--banner", "127.0.0.1", "80", "--rules", file.path])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("\(file.path):2"), "\(result.stderr)")
-        #expect(result.stdout.isEmpty)
+        try withTemporaryFile("probe banner\nmatch ssh m|^SSH-(|\n", suffix: ".rules") { file in
+            let result = try CommandRunner.recon(["scan", "--banner", "127.0.0.1", "80", "--rules", file])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("\(file):2"), "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
     }
 }

@@ -11,14 +11,14 @@ struct RealDaemonTests {
     @Test func identifiesStockDaemons() throws {
         let daemons = try RealDaemons(mode: "stock")
         defer { daemons.stop() }
-        let ports = RealDaemons.ports.values.sorted().map(String.init).joined(separator: ",")
-        let result = try CommandRunner.recon(["scan", "--banner", "127.0.0.1", ports, "--format", "json"])
+        let result = try CommandRunner.recon([
+            "scan", "--banner", "127.0.0.1", RealDaemons.portList, "--format", "json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         #expect(report.run.elapsedSeconds < 3, "probing real daemons took \(report.run.elapsedSeconds) s")
-        let byPort = Dictionary(uniqueKeysWithValues: report.hosts[0].ports.map { ($0.port, $0) })
-        func service(_ name: String) -> ServiceMatch? { byPort[Int(RealDaemons.ports[name]!)]?.service }
+        func service(_ name: String) -> ServiceMatch? { report.port(RealDaemons.ports[name]!)?.service }
 
         let expectations: [(daemon: String, service: String, product: String?, hasVersion: Bool)] = [
             ("ssh", "ssh", "OpenSSH", true),
@@ -66,10 +66,9 @@ struct RealDaemonTests {
     private func audit(_ mode: String) throws -> (status: Int32, flagged: Set<String>, report: ScanReport) {
         let daemons = try RealDaemons(mode: mode)
         defer { daemons.stop() }
-        let ports = RealDaemons.ports.values.sorted().map(String.init).joined(separator: ",")
-        let result = try CommandRunner.recon(["audit", "127.0.0.1", ports, "--format", "json"])
+        let result = try CommandRunner.recon(["audit", "127.0.0.1", RealDaemons.portList, "--format", "json"])
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         let names = Dictionary(uniqueKeysWithValues: RealDaemons.ports.map { (Int($0.value), $0.key) })
         let flagged = (report.findings ?? []).filter { $0.severity > .info }.map {
             "\(names[$0.port] ?? "?") \($0.rule)"

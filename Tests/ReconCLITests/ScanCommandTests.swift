@@ -6,6 +6,12 @@ import Testing
 /// End-to-end tests of the built binary on loopback.
 @Suite("recon scan, end to end")
 struct ScanCommandTests {
+    /// Runs recon with its descriptor limit (`ulimit -n`) lowered to `limit`.
+    static func recon(descriptorLimit limit: Int, _ arguments: [String]) throws -> CommandResult {
+        try CommandRunner.run(
+            "/bin/bash", ["-c", "ulimit -n \(limit); exec \"$0\" \"$@\"", CommandRunner.reconBinary] + arguments)
+    }
+
     @Test func missionExampleRuns() throws {
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "1-1024"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -23,7 +29,7 @@ struct ScanCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
 
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         #expect(report.schema == "recon-scan/1")
         #expect(report.run.complete)
         #expect(report.run.interruptedBy == nil)
@@ -32,12 +38,12 @@ struct ScanCommandTests {
         let v4 = report.hosts[0]
         #expect(v4.ports.map(\.port) == v4.ports.map(\.port).sorted())
         for socket in open4 {
-            let entry = try #require(v4.ports.first { $0.port == Int(socket.port) })
+            let entry = try #require(report.port(socket.port))
             #expect(entry.state == .open && entry.reason == .synAck && entry.rttMs != nil)
         }
-        let closed = try #require(v4.ports.first { $0.port == Int(closed4.port) })
+        let closed = try #require(report.port(closed4.port))
         #expect(closed.state == .closed && closed.reason == .connRefused)
-        let v6open = try #require(report.hosts[1].ports.first { $0.port == Int(open6.port) })
+        let v6open = try #require(report.port(open6.port, host: 1))
         #expect(v6open.state == .open)
         #expect(report.summary.open + report.summary.closed == 8)
         #expect(report.summary.unscanned == 0)
@@ -47,15 +53,13 @@ struct ScanCommandTests {
         let listener = TestSocket()
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "1-200,\(listener.port)", "--format", "jsonl"])
         #expect(result.status == 0, "\(result.stderr)")
-        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let lines = result.lines
         #expect(lines.count == 203)
         #expect(try CommandRunner.schemaViolation(json: lines[0], definition: "startRecord") == nil)
         #expect(try CommandRunner.schemaViolation(json: lines.last!, definition: "endRecord") == nil)
         let portLines = lines.dropFirst().dropLast().joined(separator: "\n")
         #expect(try CommandRunner.schemaViolation(json: portLines, definition: "portRecord") == nil)
-        let records = try lines.dropFirst().dropLast().map {
-            try JSONDecoder().decode(PortRecord.self, from: Data($0.utf8))
-        }
+        let records = try result.portRecords()
         #expect(Set(records.map(\.entry.port)).count == 201)
         #expect(records.contains { $0.entry.port == Int(listener.port) && $0.entry.state == .open })
         #expect(records.allSatisfy { $0.address == "127.0.0.1" })
@@ -63,24 +67,24 @@ struct ScanCommandTests {
 
     @Test func openOnlyAndOutputFile() throws {
         let listener = TestSocket()
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let result = try CommandRunner.recon([
-            "scan", "-p", "1-100,\(listener.port)", "127.0.0.1", "--open", "--format", "json", "-o", file.path,
-        ])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.isEmpty)
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(contentsOf: file))
-        #expect(report.hosts[0].ports.allSatisfy { $0.state == .open })
-        #expect(report.hosts[0].ports.contains { $0.port == Int(listener.port) })
-        #expect(report.hosts[0].summary.closed + report.hosts[0].summary.open == 101)
+        try withTemporaryFile(suffix: ".json") { file in
+            let result = try CommandRunner.recon([
+                "scan", "-p", "1-100,\(listener.port)", "127.0.0.1", "--open", "--format", "json", "-o", file,
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+            let report = try JSONDecoder().decode(ScanReport.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+            #expect(report.hosts[0].ports.allSatisfy { $0.state == .open })
+            #expect(report.port(listener.port) != nil)
+            #expect(report.hosts[0].summary.closed + report.hosts[0].summary.open == 101)
+        }
     }
 
     @Test func tableListsOpenPortsAndSummarizesTheRest() throws {
         let listener = TestSocket()
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "\(listener.port),1-20"])
         #expect(result.status == 0)
-        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let lines = result.lines
         #expect(
             lines.contains { $0.hasPrefix("\(listener.port)/tcp") && $0.contains(" open ") && $0.contains("syn-ack") })
         #expect(lines.contains("20 closed not shown"))
@@ -92,23 +96,22 @@ struct ScanCommandTests {
     @Test func targetForms() throws {
         let listener = TestSocket()
         let named = try CommandRunner.recon(["scan", "localhost", "\(listener.port)", "--format", "json"])
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(named.stdout.utf8))
+        let report = try named.report()
         #expect(report.hosts.contains { $0.address == "127.0.0.1" && $0.hostname == "localhost" })
         #expect(report.hosts.first { $0.address == "127.0.0.1" }?.ports.first?.state == .open)
 
         let block = try CommandRunner.recon(["scan", "127.0.0.0/29", "\(listener.port)", "--format", "json"])
-        let blockReport = try JSONDecoder().decode(ScanReport.self, from: Data(block.stdout.utf8))
+        let blockReport = try block.report()
         #expect(blockReport.hosts.count == 8)
         #expect(blockReport.summary.open == 1)
 
-        let list = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).txt")
-        defer { try? FileManager.default.removeItem(at: list) }
-        try "# my hosts\n127.0.0.1   # this box\n\n::1\r\n127.0.0.2 127.0.0.3\n".write(
-            to: list, atomically: true, encoding: .utf8)
-        let fromList = try CommandRunner.recon(["scan", "-iL", list.path, "\(listener.port)", "--format", "json"])
-        #expect(fromList.status == 0, "\(fromList.stderr)")
-        let listReport = try JSONDecoder().decode(ScanReport.self, from: Data(fromList.stdout.utf8))
-        #expect(listReport.hosts.map(\.address) == ["127.0.0.1", "::1", "127.0.0.2", "127.0.0.3"])
+        let hosts = "# my hosts\n127.0.0.1   # this box\n\n::1\r\n127.0.0.2 127.0.0.3\n"
+        try withTemporaryFile(hosts, suffix: ".txt") { list in
+            let fromList = try CommandRunner.recon(["scan", "-iL", list, "\(listener.port)", "--format", "json"])
+            #expect(fromList.status == 0, "\(fromList.stderr)")
+            let listReport = try fromList.report()
+            #expect(listReport.hosts.map(\.address) == ["127.0.0.1", "::1", "127.0.0.2", "127.0.0.3"])
+        }
     }
 
     @Test(
@@ -139,33 +142,30 @@ struct ScanCommandTests {
     }
 
     @Test func badPolicyFileNamesItsLine() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).policy")
-        defer { try? FileManager.default.removeItem(at: file) }
-        try "# own hosts\nallow 127.0.0.1\nallow my-laptop\n".write(to: file, atomically: true, encoding: .utf8)
-        let result = try CommandRunner.recon(["scan", "127.0.0.1", "80", "--policy", file.path])
-        #expect(result.status == 2)
-        #expect(
-            result.stderr == "recon: policy \(file.path):3: 'my-laptop' is not an IP address or CIDR block "
-                + "(host names are not accepted)\n")
+        try withTemporaryFile("# own hosts\nallow 127.0.0.1\nallow my-laptop\n", suffix: ".policy") { file in
+            let result = try CommandRunner.recon(["scan", "127.0.0.1", "80", "--policy", file])
+            #expect(result.status == 2)
+            #expect(
+                result.stderr == "recon: policy \(file):3: 'my-laptop' is not an IP address or CIDR block "
+                    + "(host names are not accepted)\n")
+        }
     }
 
     @Test func policyDenyRefusesLoopbackAddress() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).policy")
-        defer { try? FileManager.default.removeItem(at: file) }
-        try "deny 127.0.0.9\n".write(to: file, atomically: true, encoding: .utf8)
-        let result = try CommandRunner.recon(["scan", "127.0.0.1", "127.0.0.9", "80", "--policy", file.path])
-        #expect(result.status == 3)
-        #expect(result.stderr.contains("refused: 127.0.0.9 is out of scope: rule deny 127.0.0.9/32 (\(file.path):1)"))
-        #expect(result.stdout.isEmpty)
+        try withTemporaryFile("deny 127.0.0.9\n", suffix: ".policy") { file in
+            let result = try CommandRunner.recon(["scan", "127.0.0.1", "127.0.0.9", "80", "--policy", file])
+            #expect(result.status == 3)
+            #expect(result.stderr.contains("refused: 127.0.0.9 is out of scope: rule deny 127.0.0.9/32 (\(file):1)"))
+            #expect(result.stdout.isEmpty)
+        }
     }
 
     @Test func persistentLocalFailureIsErrorNeverClosed() throws {
         // With 7 descriptors the runtime and epoll fit but no socket does: every connect fails
         // with EMFILE, is backed off and retried, and is finally reported as error.
-        let result = try CommandRunner.run(
-            "/bin/bash", ["-c", "ulimit -n 7; exec \"$0\" scan 127.0.0.1 1-3 --format json", CommandRunner.reconBinary])
+        let result = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         #expect(report.summary.closed == 0)
         #expect(report.summary.error == 3)
         #expect(report.hosts[0].ports.allSatisfy { $0.reason == .localError && $0.errno == "EMFILE" })
@@ -174,14 +174,10 @@ struct ScanCommandTests {
     @Test func descriptorStarvationBacksOffAndStaysExact() throws {
         let listeners = (0..<5).map { _ in TestSocket() }
         let ports = "1-400," + listeners.map { String($0.port) }.joined(separator: ",")
-        let result = try CommandRunner.run(
-            "/bin/bash",
-            [
-                "-c", "ulimit -n 16; exec \"$0\" scan 127.0.0.1 \"$1\" --concurrency 200 --format json",
-                CommandRunner.reconBinary, ports,
-            ])
+        let result = try Self.recon(
+            descriptorLimit: 16, ["scan", "127.0.0.1", ports, "--concurrency", "200", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))
+        let report = try result.report()
         #expect(report.run.localFailures > 0)
         #expect(report.summary.error == 0)
         #expect(report.summary.unscanned == 0)

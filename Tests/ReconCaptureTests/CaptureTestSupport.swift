@@ -27,21 +27,16 @@
         }
     }
 
-    /// A test setup step failed.
-    struct CaptureTestError: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// `setns(fd, CLONE_NEWNET)` for this thread; Swift's Glibc does not import `setns`.
     private func joinNamespace(_ name: String) throws {
         let fd = open("/var/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CaptureTestError(description: "cannot open namespace \(name): errno \(errno)") }
+        guard fd >= 0 else { throw TestSetupError("cannot open namespace \(name): errno \(errno)") }
         defer { close(fd) }
         typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "setns") else { throw CaptureTestError(description: "no setns in libc") }
+        guard let symbol = dlsym(nil, "setns") else { throw TestSetupError("no setns in libc") }
         let cloneNewNet: Int32 = 0x4000_0000
         guard unsafeBitCast(symbol, to: SetNamespace.self)(fd, cloneNewNet) == 0 else {
-            throw CaptureTestError(description: "setns into \(name) failed: errno \(errno)")
+            throw TestSetupError("setns into \(name) failed: errno \(errno)")
         }
     }
 
@@ -50,7 +45,7 @@
     private func dropNetworkCapabilities() throws {
         typealias Capabilities = @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer) -> Int32
         guard let get = dlsym(nil, "capget"), let set = dlsym(nil, "capset") else {
-            throw CaptureTestError(description: "no capget/capset in libc")
+            throw TestSetupError("no capget/capset in libc")
         }
         var header: (UInt32, Int32) = (0x2008_0522, 0)  // _LINUX_CAPABILITY_VERSION_3, this thread
         var data = [UInt32](repeating: 0, count: 6)  // two (effective, permitted, inheritable)
@@ -64,7 +59,7 @@
                 return unsafeBitCast(set, to: Capabilities.self)(header.baseAddress!, data.baseAddress!)
             }
         }
-        guard status == 0 else { throw CaptureTestError(description: "capset failed: errno \(errno)") }
+        guard status == 0 else { throw TestSetupError("capset failed: errno \(errno)") }
     }
 
     /// Connects once to `address`:`port` with a blocking socket and a timeout, then closes it,

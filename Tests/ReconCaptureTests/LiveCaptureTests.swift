@@ -88,50 +88,50 @@
         @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark"), "needs tshark"))
         func pcapFileAgreesWithTsharkAndTcpdump() async throws {
             let namespace = try NetworkNamespace()
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "recon-capture-\(getpid())-\(UUID()).pcap"
-            ).path
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            let seen = try await onNamespaceThread(namespace.name) {
-                let open = TestSocket()
-                let closed = TestSocket(listening: false)
-                let capture = try ScanCapture(addresses: [loopback4, loopback6], pcapOut: path)
-                _ = [
-                    connectOnce(loopback4, open.port), connectOnce(loopback4, closed.port),
-                    connectOnce(loopback4, open.port, reset: false),
-                ]
-                _ = capture.stop()
-                return (ports: [open.port, closed.port], handshakes: capture.handshakes()[loopback4] ?? [:])
-            }
-            let fields = ["tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.window_size_value", "ip.ttl", "tcp.len"]
-            let result = try CommandRunner.run(
-                "/usr/bin/tshark", ["-r", path, "-T", "fields", "-E", "separator=,"] + fields.flatMap { ["-e", $0] })
-            try #require(result.status == 0, "tshark: \(result.stderr)")
-            let rows = result.stdout.split(separator: "\n").map {
-                $0.split(separator: ",", omittingEmptySubsequences: false)
-            }
-            #expect(rows.count == 4 + 2 + 5)
-            for port in seen.ports {
-                let handshake = try #require(seen.handshakes[port])
-                let mine = rows.filter { UInt16($0[0]) == port || UInt16($0[1]) == port }
-                #expect(mine.count == handshake.packets.count)
-                for (row, packet) in zip(mine, handshake.packets) {
-                    #expect((UInt16(row[1]) == port ? "out" : "in") == packet.direction)
-                    #expect(Self.tcpdumpFlags(hex: String(row[2])) == packet.flags)
-                    #expect(Int(row[3]) == packet.window && Int(row[4]) == packet.ttl && Int(row[5]) == packet.length)
+            try await withTemporaryFile(suffix: ".pcap") { path in
+                let seen = try await onNamespaceThread(namespace.name) {
+                    let open = TestSocket()
+                    let closed = TestSocket(listening: false)
+                    let capture = try ScanCapture(addresses: [loopback4, loopback6], pcapOut: path)
+                    _ = [
+                        connectOnce(loopback4, open.port), connectOnce(loopback4, closed.port),
+                        connectOnce(loopback4, open.port, reset: false),
+                    ]
+                    _ = capture.stop()
+                    return (ports: [open.port, closed.port], handshakes: capture.handshakes()[loopback4] ?? [:])
                 }
-            }
-            // tcpdump reads the same file and prints the same flag text.
-            let dump = try CommandRunner.run("/usr/bin/tcpdump", ["-nn", "-r", path])
-            try #require(dump.status == 0, "tcpdump: \(dump.stderr)")
-            for port in seen.ports {
-                let lines = dump.stdout.split(separator: "\n").filter {
-                    $0.contains(".\(port) >") || $0.contains(".\(port):")
+                let fields = ["tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.window_size_value", "ip.ttl", "tcp.len"]
+                let result = try CommandRunner.run(
+                    "/usr/bin/tshark",
+                    ["-r", path, "-T", "fields", "-E", "separator=,"] + fields.flatMap { ["-e", $0] })
+                try #require(result.status == 0, "tshark: \(result.stderr)")
+                let rows = result.stdout.split(separator: "\n").map {
+                    $0.split(separator: ",", omittingEmptySubsequences: false)
                 }
-                let flags = lines.compactMap { line in
-                    line.range(of: "Flags [").map { String(line[$0.upperBound...].prefix { $0 != "]" }) }
+                #expect(rows.count == 4 + 2 + 5)
+                for port in seen.ports {
+                    let handshake = try #require(seen.handshakes[port])
+                    let mine = rows.filter { UInt16($0[0]) == port || UInt16($0[1]) == port }
+                    #expect(mine.count == handshake.packets.count)
+                    for (row, packet) in zip(mine, handshake.packets) {
+                        #expect((UInt16(row[1]) == port ? "out" : "in") == packet.direction)
+                        #expect(Self.tcpdumpFlags(hex: String(row[2])) == packet.flags)
+                        #expect(
+                            Int(row[3]) == packet.window && Int(row[4]) == packet.ttl && Int(row[5]) == packet.length)
+                    }
                 }
-                #expect(flags == seen.handshakes[port]?.packets.map(\.flags))
+                // tcpdump reads the same file and prints the same flag text.
+                let dump = try CommandRunner.run("/usr/bin/tcpdump", ["-nn", "-r", path])
+                try #require(dump.status == 0, "tcpdump: \(dump.stderr)")
+                for port in seen.ports {
+                    let lines = dump.stdout.split(separator: "\n").filter {
+                        $0.contains(".\(port) >") || $0.contains(".\(port):")
+                    }
+                    let flags = lines.compactMap { line in
+                        line.range(of: "Flags [").map { String(line[$0.upperBound...].prefix { $0 != "]" }) }
+                    }
+                    #expect(flags == seen.handshakes[port]?.packets.map(\.flags))
+                }
             }
         }
 

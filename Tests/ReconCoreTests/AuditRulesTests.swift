@@ -1,3 +1,4 @@
+import ReconTestSupport
 import Testing
 
 @testable import ReconCore
@@ -7,16 +8,15 @@ import Testing
 @Suite("Audit rules")
 struct AuditRulesTests {
     /// `policies/audit.rules` of this checkout.
-    static let shipped: AuditRules = {
-        let path = ServiceIdentificationTests.rulesPath.replacingSuffix("services.rules", with: "audit.rules")
-        do {
-            return try AuditRules(contentsOf: path)
-        } catch {
-            fatalError("policies/audit.rules does not load: \(error)")
-        }
-    }()
+    static func shipped() throws -> AuditRules {
+        try loaded.get()
+    }
 
-    private func findings(banner: String? = nil, probes: [(String, String)] = [], tls: TLSInfo? = nil)
+    private static let loaded = Result { () throws(AuditRulesError) -> AuditRules in
+        try AuditRules(contentsOf: CommandRunner.path("policies/audit.rules"))
+    }
+
+    private func findings(banner: String? = nil, probes: [(String, String)] = [], tls: TLSInfo? = nil) throws
         -> [AuditFinding]
     {
         var service = PortService()
@@ -27,7 +27,8 @@ struct AuditRulesTests {
             }
         }
         service.tls = tls
-        return Auditor(rules: Self.shipped).findings(host: "127.0.0.1", hostname: nil, port: 4242, service: service)
+        return Auditor(rules: try Self.shipped()).findings(
+            host: "127.0.0.1", hostname: nil, port: 4242, service: service)
     }
 
     private func http(_ headers: String, body: String = "") -> String {
@@ -70,7 +71,7 @@ struct AuditRulesTests {
             ),
         ])
     func stockGreetings(banner: String, rule: String, evidence: String) throws {
-        let found = findings(banner: banner)
+        let found = try findings(banner: banner)
         let finding = try #require(found.first)
         #expect(found.count == 1)
         #expect(finding.rule == rule)
@@ -92,13 +93,13 @@ struct AuditRulesTests {
             "220 127.0.0.1 FTP server ready\r\n", "220 ftp.example.com at 10.1.2.3 ready\r\n",
             ":irc.x NOTICE * :*** Looking up your hostname...\r\n",
         ])
-    func hardenedGreetings(banner: String) {
-        #expect(findings(banner: banner).isEmpty)
+    func hardenedGreetings(banner: String) throws {
+        #expect(try findings(banner: banner).isEmpty)
     }
 
     @Test("OpenSSH's own version is a finding that cannot be hidden")
     func opensshVersion() throws {
-        let finding = try #require(findings(banner: "SSH-2.0-OpenSSH_9.2p1\r\n").first)
+        let finding = try #require(try findings(banner: "SSH-2.0-OpenSSH_9.2p1\r\n").first)
         #expect(finding.rule == "ssh-version")
         #expect(!finding.hideable)
         #expect(finding.message == "SSH server version OpenSSH_9.2p1 disclosed in the protocol banner")
@@ -110,12 +111,12 @@ struct AuditRulesTests {
         let version = "5.5.5-10.11.19-MariaDB-0+deb12u1"
         var stock: [UInt8] = [UInt8(version.count + 40), 0, 0, 0, 0x0a] + Array(version.utf8) + [0, 7, 0, 0, 0]
         stock += Array("R@-\\hv;`".utf8) + [0, 0xfe, 0xf7]
-        let finding = try #require(findings(banner: String(decoding: stock, as: UTF8.self)).first)
+        let finding = try #require(try findings(banner: String(decoding: stock, as: UTF8.self)).first)
         #expect(finding.rule == "mysql-version")
         #expect(finding.message.contains(version))
         var hardened: [UInt8] = [75, 0, 0, 0, 0x0a] + Array("MariaDB".utf8) + [0, 7, 0, 0, 0]
         hardened += Array("c,LzF,F[".utf8) + [0, 0xfe, 0xf7]
-        #expect(findings(banner: String(decoding: hardened, as: UTF8.self)).isEmpty)
+        #expect(try findings(banner: String(decoding: hardened, as: UTF8.self)).isEmpty)
     }
 
     @Test(
@@ -140,7 +141,7 @@ struct AuditRulesTests {
         ])
     func headers(header: String, rule: String, severity: AuditSeverity, evidence: String) throws {
         let reply = http("Date: Sun, 22 Nov 2026 02:34:57 GMT|\(header)|Content-Length: 0")
-        let found = findings(probes: [("http", reply)])
+        let found = try findings(probes: [("http", reply)])
         let finding = try #require(found.first)
         #expect(found.count == 1)
         #expect(finding.rule == rule)
@@ -157,10 +158,10 @@ struct AuditRulesTests {
     }
 
     @Test("error pages: signatures found in the body of the not-found page only")
-    func errorPages() {
+    func errorPages() throws {
         let apache = "<hr>\n<address>Apache/2.4.71 (Debian) Server at 127.0.0.1 Port 42081</address>\n</body></html>"
         let nginx = "<hr><center>nginx/1.22.1</center>\n</body>"
-        let found = findings(probes: [
+        let found = try findings(probes: [
             ("http", http("Server: Apache", body: apache)),
             ("http-error-page", http("Server: Apache", body: apache)),
         ])
@@ -168,18 +169,18 @@ struct AuditRulesTests {
         #expect(
             found.first { $0.rule == "apache-error-page-version" }?.evidence.request == "GET /.recon-audit-not-found")
         #expect(
-            findings(probes: [("http-error-page", http("Server: x", body: nginx))]).map(\.rule).contains(
+            try findings(probes: [("http-error-page", http("Server: x", body: nginx))]).map(\.rule).contains(
                 "nginx-error-page-version"))
-        let hardened = findings(probes: [("http-error-page", http("Server: nginx", body: "<hr><center>nginx</center>"))]
-        )
+        let hardenedPage = http("Server: nginx", body: "<hr><center>nginx</center>")
+        let hardened = try findings(probes: [("http-error-page", hardenedPage)])
         #expect(Set(hardened.map(\.rule)) == ["http-header-product", "error-page-product"])
         #expect(hardened.allSatisfy { $0.severity == .info })
     }
 
     @Test("one finding per place: a header seen in two responses is one finding, with one fingerprint")
-    func onePerPlace() {
+    func onePerPlace() throws {
         let reply = http("Server: nginx/1.22.1")
-        let found = findings(probes: [("http", reply), ("http-error-page", reply)])
+        let found = try findings(probes: [("http", reply), ("http-error-page", reply)])
         #expect(found.count == 1)
         #expect(found[0].evidence.exchange == "http")
     }
@@ -195,24 +196,25 @@ struct AuditRulesTests {
         service.probes = [
             ProbeExchange(probe: "dns-version-bind", reply: CapturedBytes(dns, truncated: false), ended: "idle")
         ]
+        let auditor = Auditor(rules: try Self.shipped())
         let finding = try #require(
-            Auditor(rules: Self.shipped).findings(host: "::1", hostname: "localhost", port: 53, service: service).first)
+            auditor.findings(host: "::1", hostname: "localhost", port: 53, service: service).first)
         #expect(finding.rule == "dns-version-bind")
         #expect(
             finding.message == "DNS server version \"9.18.28-1~deb12u2-Debian\" disclosed in version.bind (CHAOS TXT)")
         #expect(finding.hostname == "localhost")
-        #expect(findings(probes: [("memcached", "VERSION 1.6.18\r\n")]).first?.hideable == false)
+        #expect(try findings(probes: [("memcached", "VERSION 1.6.18\r\n")]).first?.hideable == false)
         #expect(
-            findings(probes: [("redis-info", "$3000\r\n# Server\r\nredis_version:7.0.15\r\n")]).first?.rule
+            try findings(probes: [("redis-info", "$3000\r\n# Server\r\nredis_version:7.0.15\r\n")]).first?.rule
                 == "redis-version")
-        #expect(findings(probes: [("redis-info", "-NOAUTH Authentication required.\r\n")]).isEmpty)
+        #expect(try findings(probes: [("redis-info", "-NOAUTH Authentication required.\r\n")]).isEmpty)
     }
 
     @Test("TLS certificate fields")
-    func certificate() {
+    func certificate() throws {
         let tls = TLSInfo(
             subject: "C=AU, ST=Some-State, O=Internet Widgits Pty Ltd, CN=x", issuer: "CN=Webmin Webserver on h")
-        let found = findings(tls: tls)
+        let found = try findings(tls: tls)
         #expect(Set(found.map(\.rule)) == ["tls-cert-openssl-default", "tls-cert-product"])
         #expect(found.allSatisfy { $0.severity == .info && $0.evidence.exchange == "tls" })
     }
@@ -220,7 +222,6 @@ struct AuditRulesTests {
     @Test("fingerprints are stable, and differ by rule, host, port and place")
     func fingerprints() {
         let base = AuditFinding.fingerprint(rule: "r", host: "127.0.0.1", port: 22, place: "banner")
-        #expect(base == AuditFinding.fingerprint(rule: "r", host: "127.0.0.1", port: 22, place: "banner"))
         #expect(base.count == 16)
         #expect(base == String(SHA256.hex(Array("recon-audit/1|r|127.0.0.1|22|banner".utf8)).prefix(16)))
         let others = [
@@ -279,17 +280,12 @@ struct AuditRulesTests {
     }
 
     @Test("the shipped rules load, every rule has a remediation, and requests parse")
-    func shippedRules() {
-        #expect(Self.shipped.rules.count >= 30)
-        #expect(Self.shipped.requests.map(\.name) == ["irc-register", "redis-info"])
-        #expect(Self.shipped.requests[1].payload == Array("INFO server\r\n".utf8))
-        #expect(Self.shipped.rules.allSatisfy { !$0.remediation.isEmpty && !$0.title.isEmpty })
-    }
-}
-
-extension String {
-    fileprivate func replacingSuffix(_ suffix: String, with replacement: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
+    func shippedRules() throws {
+        let shipped = try Self.shipped()
+        #expect(shipped.rules.count >= 30)
+        #expect(shipped.requests.map(\.name) == ["irc-register", "redis-info"])
+        #expect(shipped.requests[1].payload == Array("INFO server\r\n".utf8))
+        #expect(shipped.rules.allSatisfy { !$0.remediation.isEmpty && !$0.title.isEmpty })
     }
 }
 
@@ -351,8 +347,7 @@ struct WaiverTests {
     }
 
     @Test func shippedExampleParses() throws {
-        let path = ServiceIdentificationTests.rulesPath.replacingSuffix("services.rules", with: "audit-waivers.example")
-        let waivers = try Waivers(contentsOf: path)
+        let waivers = try Waivers(contentsOf: CommandRunner.path("policies/audit-waivers.example"))
         #expect(waivers.waivers.count == 2)
         #expect(waivers.waivers[1].expires == "2027-03-31")
         #expect(waivers.waivers[1].reason == "vendor appliance, replacement ordered")

@@ -1,3 +1,4 @@
+import ReconTestSupport
 import Testing
 
 @testable import ReconCore
@@ -384,15 +385,8 @@ struct ServiceIdentificationTests {
     }
 
     private static let loaded = Result { () throws(ServiceRulesError) -> ServiceRules in
-        try ServiceRules(contentsOf: rulesPath)
+        try ServiceRules(contentsOf: CommandRunner.path("policies/services.rules"))
     }
-
-    /// `policies/services.rules` of this checkout, found from this file's path.
-    static let rulesPath: String = {
-        var folder = Substring(#filePath)
-        for _ in 0..<3 { folder = folder[..<(folder.lastIndex(of: "/") ?? folder.startIndex)] }
-        return folder + "/policies/services.rules"
-    }()
 
     // MARK: - Replies
 

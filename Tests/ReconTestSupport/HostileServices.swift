@@ -6,37 +6,38 @@ import Foundation
 public final class HostileServices: @unchecked Sendable {
     /// Port of each mode started.
     public let ports: [String: UInt16]
-    private let process = Process()
+    private let process: RunningCommand
 
-    public init(_ modes: [String], lifetime: Int = 60) throws {
-        let script = CommandRunner.packageRoot.appendingPathComponent("Tests/fixtures/hostile.py").path
-        let pipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--lifetime", String(lifetime)] + modes
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        var text = ""
+    /// Starts one listener per mode and waits (up to 10 s) until hostile.py has printed every port.
+    public init(_ modes: [String]) throws {
+        process = try CommandRunner.start(
+            "/usr/bin/env", ["python3", CommandRunner.path("Tests/fixtures/hostile.py")] + modes)
         let deadline = Date().addingTimeInterval(10)
-        while !text.contains("READY\n") && Date() < deadline {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
+        var text = process.stdoutSoFar
+        while !text.contains("READY\n") && Date() < deadline && !process.hasExited {
+            usleep(20_000)
+            text = process.stdoutSoFar
         }
         var ports: [String: UInt16] = [:]
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
             if words.count == 2, let port = UInt16(words[1]) { ports[String(words[0])] = port }
         }
-        guard ports.count == modes.count else {
-            process.terminate()
-            throw NamespaceError(message: "hostile.py did not start: \(text)")
+        guard text.contains("READY\n"), modes.allSatisfy({ ports[$0] != nil }) else {
+            process.signal(SIGTERM)
+            let result = try? process.finish(timeout: 2)
+            throw TestSetupError("hostile.py did not start: \(text)\(result?.stderr ?? "")")
         }
         self.ports = ports
     }
 
+    /// The ports of `modes`, in that order, as a recon port list ("4242,4243").
+    public func portList(_ modes: [String]) -> String {
+        modes.map { String(ports[$0]!) }.joined(separator: ",")
+    }
+
     deinit {
-        process.terminate()
-        process.waitUntilExit()
+        process.signal(SIGTERM)
+        _ = try? process.finish(timeout: 5)
     }
 }

@@ -58,15 +58,22 @@ public final class NetworkNamespace: @unchecked Sendable {
             if try run(["ss", "-Htln", "sport = :\(port)"]).stdout.contains("LISTEN") { return }
             usleep(20_000)
         }
-        throw NamespaceError(message: "listener on \(port) did not start")
+        throw TestSetupError("listener on \(port) did not start")
     }
 
-    /// Packets counted by the namespace's OUTPUT chain (needs a counting rule added first).
+    /// Packets counted by the rules of the namespace's OUTPUT chain (needs a counting rule added
+    /// first); throws if the chain cannot be listed or has no rule.
     public func outputPackets() throws -> Int {
-        let listing = try run(["iptables", "-L", "OUTPUT", "-v", "-x", "-n"]).stdout
-        return listing.split(separator: "\n").dropFirst(2).reduce(0) { sum, line in
-            sum + (Int(line.split(separator: " ").first ?? "") ?? 0)
+        let result = try run(["iptables", "-L", "OUTPUT", "-v", "-x", "-n"])
+        try Self.check(result)
+        // Two header lines ("Chain OUTPUT ...", the column names), then one line per rule
+        // (iptables-nft may add a "# Warning: ..." line).
+        let rules = result.stdout.split(separator: "\n").dropFirst(2).filter { !$0.hasPrefix("#") }
+        let counters = rules.compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
+        guard !counters.isEmpty, counters.count == rules.count else {
+            throw TestSetupError("cannot read the packet counters of the OUTPUT chain:\n\(result.stdout)")
         }
+        return counters.reduce(0, +)
     }
 
     deinit {
@@ -78,12 +85,6 @@ public final class NetworkNamespace: @unchecked Sendable {
     }
 
     private static func check(_ result: CommandResult) throws {
-        guard result.status == 0 else { throw NamespaceError(message: result.stderr) }
+        guard result.status == 0 else { throw TestSetupError(result.stderr) }
     }
-}
-
-/// A namespace setup step failed.
-public struct NamespaceError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
 }

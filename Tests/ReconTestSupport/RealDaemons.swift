@@ -10,6 +10,11 @@ public final class RealDaemons: @unchecked Sendable {
         "mosquitto": 41883,
     ]
 
+    /// Every daemon port, ascending, as a recon port list.
+    public static var portList: String {
+        ports.values.sorted().map(String.init).joined(separator: ",")
+    }
+
     /// True where the daemons are installed and can be started (root, as in CI after the README's
     /// test command has run `daemons.sh install`).
     public static var available: Bool {
@@ -18,26 +23,27 @@ public final class RealDaemons: @unchecked Sendable {
                 .allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    static var script: String { CommandRunner.packageRoot.appendingPathComponent("Tests/daemons/daemons.sh").path }
+    static var script: String { CommandRunner.path("Tests/daemons/daemons.sh") }
 
     public let folder: String
-    /// What `start` printed.
-    public let startLog: String
 
     /// Starts every daemon in `mode` (`stock` or `hardened`).
     public init(mode: String) throws {
         folder = "/tmp/recon-daemons-\(getpid())-\(mode)"
         let result = try CommandRunner.run("/bin/bash", [Self.script, "start", folder, mode], timeout: 120)
-        startLog = result.stdout + result.stderr
         guard result.status == 0 else {
-            _ = try? CommandRunner.run("/bin/bash", [Self.script, "stop", folder], timeout: 60)
-            throw NamespaceError(message: "daemons.sh start failed:\n\(startLog)")
+            Self.stop(folder)
+            throw TestSetupError("daemons.sh start failed:\n\(result.stdout + result.stderr)")
         }
     }
 
     /// Stops the daemons and removes the folder.
     public func stop() {
-        _ = try? CommandRunner.run("/bin/bash", [Self.script, "stop", folder], timeout: 60)
+        Self.stop(folder)
         try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    private static func stop(_ folder: String) {
+        _ = try? CommandRunner.run("/bin/bash", [script, "stop", folder], timeout: 60)
     }
 }
