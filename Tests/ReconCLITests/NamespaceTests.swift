@@ -65,7 +65,7 @@ struct NamespaceTests {
         #expect(result.status == 3)
         #expect(
             result.stderr == "recon: refused: 192.0.2.1 is out of scope: no allow rule matches (default: refuse); "
-                + "nothing was sent\n")
+                + "nothing was sent (if you own it, add 'allow 192.0.2.1' to a policy file and pass --policy FILE)\n")
         #expect(result.stdout.isEmpty)
         #expect(try namespace.outputPackets() == 0)
 

@@ -15,7 +15,7 @@ struct AddressTests {
         #expect(IPAddress("::ffff:10.0.0.1") == .v4(0x0A00_0001))
     }
 
-    @Test(arguments: ["", "localhost", "256.1.1.1", "1.2.3", "::g", "127.0.0.1 "])
+    @Test(arguments: ["", "localhost", "256.1.1.1", "1.2.3", "::g", "127.0.0.1 ", "10.0.0.1\u{0}junk", "::1\u{0}"])
     func notLiterals(text: String) {
         #expect(IPAddress(text) == nil)
     }
@@ -33,6 +33,11 @@ struct AddressTests {
         #expect(CIDRBlock("10.0.0.0/33") == nil)
         #expect(CIDRBlock("10.0.0.0/") == nil)
         #expect(CIDRBlock("10.0.0.0/8/8") == nil)
+        for spelling in ["10.0.0.0/+8", "10.0.0.0/08", "10.0.0.0/-8", "10.0.0.0/8 ", "10.0.0.0/٨", "10.0.0.0/0008"] {
+            #expect(CIDRBlock(spelling) == nil, "\(spelling)")
+        }
+        #expect(CIDRBlock("0.0.0.0/0")?.isWide == true)
+        #expect(CIDRBlock("10.0.0.0/8")?.isWide == false)
     }
 }
 
@@ -97,11 +102,19 @@ struct ScopePolicyTests {
     @Test(
         "policy file errors carry the line number",
         arguments: [
-            ("allow 127.0.0.1\npermit 10.0.0.1", 2, "expected 'allow' or 'deny'"),
+            ("allow 127.0.0.1\npermit 10.0.0.1", 2, "expected 'allow', 'allow-wide' or 'deny'"),
             ("# c\n\nallow example.com", 3, "not an IP address or CIDR block"),
             ("allow", 1, "exactly one address"),
             ("allow 10.0.0.1 10.0.0.2", 1, "exactly one address"),
             ("deny 10.0.0.0/40", 1, "not an IP address or CIDR block"),
+            ("allow 10.0.0.0/+8", 1, "not an IP address or CIDR block"),
+            ("allow 10.0.0.0/08", 1, "not an IP address or CIDR block"),
+            ("allow 10.0.0.0/ 8", 1, "exactly one address"),
+            ("allow 10.0.0.1\u{0}junk", 1, "not an IP address or CIDR block"),
+            ("allow 0.0.0.0/0", 1, "covers more than a /8 (0.0.0.0/0): write 'allow-wide 0.0.0.0/0'"),
+            ("\nallow 10.0.0.0/7", 2, "covers more than a /8"),
+            ("allow ::/0", 1, "write 'allow-wide ::/0'"),
+            ("allow-wide 10.0.0.0/8", 1, "'allow-wide' is for blocks wider than a /8"),
         ])
     func policyErrors(text: String, line: Int, message: String) {
         #expect {
@@ -110,6 +123,29 @@ struct ScopePolicyTests {
             guard let error = error as? PolicyFileError else { return false }
             return error.line == line && error.description.hasPrefix("policy own.policy:\(line): ")
                 && error.description.contains(message)
+        }
+    }
+
+    @Test func wideBlocksNeedTheirOwnKeyword() throws {
+        let file = try PolicyFile(path: "w", text: "allow-wide 0.0.0.0/0\nallow 10.0.0.0/8\ndeny 10.1.0.0/16")
+        #expect(file.wideRules.map(\.description) == ["allow 0.0.0.0/0 (w:1)"])
+        let combined = policy.adding(file)
+        #expect(combined.decide(IPAddress("203.0.113.9")!).allowed)
+        #expect(!combined.decide(IPAddress("10.1.2.3")!).allowed)
+    }
+
+    @Test func linkLocalOwnAddressesAreLeftOutOfTheDefault() throws {
+        let interfaces = [
+            InterfaceAddress(name: "eth0", address: IPAddress("fe80::1")!),
+            InterfaceAddress(name: "eth0", address: IPAddress("2001:db8::7")!),
+        ]
+        let policy = ScopePolicy.embeddedDefault(interfaceAddresses: interfaces)
+        #expect(policy.decide(IPAddress("2001:db8::7")!).allowed)
+        let resolved = try TargetResolver().resolve(["fe80::1"])
+        #expect {
+            try policy.authorize(resolved)
+        } throws: { error in
+            "\(error)".contains("link-local addresses need an interface scope")
         }
     }
 

@@ -22,13 +22,27 @@ public struct CIDRBlock: Hashable, Sendable, CustomStringConvertible {
         guard parts.count <= 2, let address = IPAddress(String(parts[0])) else { return nil }
         var prefix = address.bitWidth
         if parts.count == 2 {
-            guard let value = Int(parts[1]), parts[1].allSatisfy(\.isASCII) else { return nil }
+            guard let value = Self.prefixLength(parts[1]) else { return nil }
             prefix = value
             // `::ffff:10.0.0.0/104` names an IPv4 block through the mapped form.
             if address.isIPv4 && parts[0].contains(":") { prefix -= 96 }
         }
         self.init(address: address, prefixLength: prefix)
     }
+
+    /// A prefix length written plainly: decimal digits, no sign, no leading zero (`/8`, not
+    /// `/+8` or `/08`), at most three of them.
+    private static func prefixLength(_ text: Substring) -> Int? {
+        let digits = text.utf8
+        guard (1...3).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }),
+            digits.count == 1 || digits.first != 0x30
+        else { return nil }
+        return Int(text)
+    }
+
+    /// True when the block covers more than a /8 of its family (`0.0.0.0/0`, `::/0`, `10.0.0.0/7`):
+    /// such allow rules must be acknowledged with `allow-wide`.
+    public var isWide: Bool { prefixLength < 8 }
 
     /// True if `address` is inside the block (same family).
     public func contains(_ address: IPAddress) -> Bool {

@@ -12,8 +12,10 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     case v4(UInt32)
     case v6(UInt128)
 
-    /// Parses a literal (`127.0.0.1`, `::1`, `::ffff:127.0.0.1`); nil if it is not one.
+    /// Parses a literal (`127.0.0.1`, `::1`, `::ffff:127.0.0.1`); nil if it is not one. Text
+    /// with a NUL byte is not one (the C parser would stop reading there: `10.0.0.1\0junk`).
     public init?(_ text: String) {
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if text.withCString({ inet_pton(AF_INET, $0, &v4) }) == 1 {
             self = .v4(UInt32(bigEndian: v4.s_addr))
@@ -51,6 +53,12 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         } else {
             self = .v6(value)
         }
+    }
+
+    /// True for IPv6 link-local addresses (`fe80::/10`), which only work with an interface scope.
+    public var isLinkLocalIPv6: Bool {
+        if case .v6(let value) = self { return value >> 118 == 0x3FA }
+        return false
     }
 
     /// True for IPv4 (including unmapped IPv4-mapped IPv6).

@@ -55,7 +55,9 @@ public struct ScopePolicy: Sendable {
             ScopeRule(action: .allow, block: CIDRBlock("127.0.0.0/8")!, origin: "embedded: IPv4 loopback"),
             ScopeRule(action: .allow, block: CIDRBlock("::1/128")!, origin: "embedded: IPv6 loopback"),
         ]
-        for interface in interfaceAddresses {
+        // Link-local IPv6 addresses need an interface scope (`fe80::1%eth0`) to be reached, which
+        // targets cannot name; they are left out rather than scanned into EINVAL errors.
+        for interface in interfaceAddresses where !interface.address.isLinkLocalIPv6 {
             guard let block = CIDRBlock(address: interface.address, prefixLength: interface.address.bitWidth)
             else { continue }
             rules.append(ScopeRule(action: .allow, block: block, origin: "embedded: interface \(interface.name)"))
@@ -127,6 +129,12 @@ public struct ScopeRefusal: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         let shown = target == address.description ? target : "\(target) (\(address))"
-        return "refused: \(shown) is out of scope: \(decision.explanation); nothing was sent"
+        let remedy =
+            decision.rule != nil
+            ? ""
+            : address.isLinkLocalIPv6
+                ? " (link-local addresses need an interface scope, which recon cannot use yet)"
+                : " (if you own it, add 'allow \(address)' to a policy file and pass --policy FILE)"
+        return "refused: \(shown) is out of scope: \(decision.explanation); nothing was sent" + remedy
     }
 }
