@@ -2,6 +2,7 @@
 #include "CReconShim.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -82,9 +83,51 @@ void recon_install_stop_handlers(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A parent may have started us with them blocked (Swift's test runner does). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int recon_stop_signal(void) { return stop_signal; }
+
+/* The one line a fatal signal prints instead of a crash report: only async-signal-safe calls. */
+static void on_fatal(int signo) {
+    const char *name = signo == SIGSEGV ? "SIGSEGV" : signo == SIGBUS ? "SIGBUS" : signo == SIGILL ? "SIGILL"
+                     : signo == SIGTRAP ? "SIGTRAP" : signo == SIGFPE ? "SIGFPE" : "SIGABRT";
+    static const char head[] = "recon: internal failure (";
+    static const char tail[] = "): out of memory or threads, or a bug; output so far is kept, the report is "
+                               "incomplete (set SWIFT_BACKTRACE=enable=yes for a backtrace)\n";
+    ssize_t ignored = write(2, head, sizeof head - 1);
+    ignored = write(2, name, strlen(name));
+    ignored = write(2, tail, sizeof tail - 1);
+    (void)ignored;
+    _exit(70);
+}
+
+void recon_install_fatal_handlers(void) {
+    static char alternate_stack[64 * 1024];
+    stack_t stack;
+    memset(&stack, 0, sizeof stack);
+    stack.ss_sp = alternate_stack;
+    stack.ss_size = sizeof alternate_stack;
+    sigaltstack(&stack, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal;
+    sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    int signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT};
+    sigset_t set;
+    sigemptyset(&set);
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        sigaction(signals[i], &sa, NULL);
+        sigaddset(&set, signals[i]);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
 
 int recon_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);

@@ -4,7 +4,8 @@ import ReconCore
 enum ExitStatus: Int32 {
     /// The scan ran to the end and the report was written.
     case success = 0
-    /// recon itself failed after the scan started (e.g. writing the report failed).
+    /// recon itself failed: the report could not be written, or the address-space limit
+    /// (`ulimit -v`) is too low for the run to start.
     case failure = 1
     /// Bad input: arguments, port list, target syntax, target list, policy file, or an output
     /// file that cannot be created (checked before the scan).
@@ -19,6 +20,9 @@ enum ExitStatus: Int32 {
     /// The audit ran and found disclosures at or above `--fail-on` that are neither waived nor
     /// impossible to hide; the report was written.
     case findings = 6
+    /// recon failed internally: out of memory or threads, or a bug (a fatal signal, reported in
+    /// one line by the handler `recon_install_fatal_handlers` installs; output so far is kept).
+    case internalFailure = 70
     /// Stopped by SIGINT (130) or SIGTERM (143); the partial report was written.
     case interrupted = 130
     case terminated = 143
@@ -30,6 +34,7 @@ struct ReconFailure: Error {
     let code: ExitStatus
 
     func report() {
-        FileOutput.standardError.write("recon: \(message)\n")
+        // Messages quote input and replies: one line, escaped, at most 200 characters.
+        FileOutput.standardError.write("recon: \(TerminalText.oneLine(message))\n")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CReconShim
 import ReconCore
 
 #if canImport(Glibc)
@@ -18,8 +19,17 @@ struct Recon: AsyncParsableCommand {
     )
 
     static func main() async {
+        // A fatal signal (out of memory, no thread) ends with one line, not a crash report,
+        // unless the user asked the runtime for its backtrace.
+        if getenv("SWIFT_BACKTRACE") == nil { recon_install_fatal_handlers() }
         do {
             var command = try parseAsRoot()
+            // Still on the main thread: checks that must come before any other thread exists.
+            if let scan = command as? ScanCommand {
+                try ScanInvocation.checkAddressSpace(probing: scan.scan.probes || scan.audit)
+            } else if command is AuditCommand {
+                try ScanInvocation.checkAddressSpace(probing: true)
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -34,7 +44,7 @@ struct Recon: AsyncParsableCommand {
                 // Usage errors exit with 2 like other Unix tools, not ArgumentParser's 64.
                 // One line naming the problem; the usage text is one --help away.
                 let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
-                FileOutput.standardError.write("recon: \(message) (see 'recon --help')\n")
+                FileOutput.standardError.write("recon: \(TerminalText.oneLine(message)) (see 'recon --help')\n")
                 Glibc.exit(ExitStatus.usage.rawValue)
             }
             exit(withError: error)

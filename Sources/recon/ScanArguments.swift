@@ -6,7 +6,11 @@ struct ScanArguments: ParsableArguments {
     @Argument(help: "Targets (IP, CIDR, host name), then the port list unless -p is given.")
     var arguments: [String] = []
 
-    @Option(name: .customShort("p"), help: "Ports: 1-1024, 22,80,8000-8100, '-' or 'all' for 1-65535.")
+    // Options whose values may start with '-' (`-p -100`, `--timeout -1s`) parse them as values
+    // (`.unconditional`), so a bad value gets a message about the value, not "missing value".
+    @Option(
+        name: .customShort("p"), parsing: .unconditional,
+        help: "Ports: 1-1024, 22,80,8000-8100, '-' or 'all' for 1-65535.")
     var ports: String?
 
     @Option(
@@ -14,34 +18,43 @@ struct ScanArguments: ParsableArguments {
         help: "Read targets from a file (separated by spaces or lines, # comments).")
     var inputList: String?
 
-    @Option(name: .customLong("exclude-ports"), help: "Ports to leave out, same syntax as the port list.")
+    @Option(
+        name: .customLong("exclude-ports"), parsing: .unconditional,
+        help: "Ports to leave out, same syntax as the port list.")
     var excludePorts: String?
 
     @Option(name: .customLong("policy"), help: "Scope policy file adding own hosts (repeatable). See policies/.")
     var policyFiles: [String] = []
 
-    @Option(help: "Fixed connect timeout (500ms, 2s); overrides the adaptive timeout.")
+    @Option(parsing: .unconditional, help: "Fixed connect timeout (500ms, 2s); overrides the adaptive timeout.")
     var timeout: String?
 
-    @Option(name: .customLong("min-timeout"), help: "Lower bound of the adaptive timeout.")
-    var minTimeout: String = "100ms"
+    @Option(
+        name: .customLong("min-timeout"), parsing: .unconditional,
+        help: "Lower bound of the adaptive timeout (default: 100ms).")
+    var minTimeout: String?
 
-    @Option(name: .customLong("max-timeout"), help: "Upper bound of the adaptive timeout.")
-    var maxTimeout: String = "10s"
+    @Option(
+        name: .customLong("max-timeout"), parsing: .unconditional,
+        help: "Upper bound of the adaptive timeout (default: 10s).")
+    var maxTimeout: String?
 
-    @Option(name: .customLong("initial-timeout"), help: "Adaptive timeout before the first answer.")
-    var initialTimeout: String = "1s"
+    @Option(
+        name: .customLong("initial-timeout"), parsing: .unconditional,
+        help: "Adaptive timeout before the first answer (default: 1s).")
+    var initialTimeout: String?
 
-    @Option(help: "Extra connects for a port that does not answer.")
+    @Option(parsing: .unconditional, help: "Extra connects for a port that does not answer.")
     var retries: Int = 2
 
-    @Option(help: "Connects in flight (default: from the open-file limit, at most 4096).")
+    @Option(parsing: .unconditional, help: "Connects in flight (default: from the open-file limit, at most 4096).")
     var concurrency: Int?
 
-    @Option(help: "At most this many connects per second.")
+    @Option(parsing: .unconditional, help: "At most this many connects per second.")
     var rate: Double?
 
-    @Option(help: "Event-loop threads at most (default: one per core; small scans use fewer).")
+    @Option(
+        parsing: .unconditional, help: "Event-loop threads at most (default: one per core; small scans use fewer).")
     var threads: Int?
 
     @Flag(help: "Only list open ports (table, JSON and JSON Lines); counts still cover all ports.")
@@ -56,11 +69,15 @@ struct ScanArguments: ParsableArguments {
     @Flag(help: "Send the HTTP probe to every open port, also to ones that sent a banner (implies --banner).")
     var http = false
 
-    @Option(name: .customLong("banner-timeout"), help: "Whole-port deadline for banner and probes (e.g. 1.5s).")
-    var bannerTimeout: String = "1.5s"
+    @Option(
+        name: .customLong("banner-timeout"), parsing: .unconditional,
+        help: "Whole-port deadline for banner and probes (default: 1.5s).")
+    var bannerTimeout: String?
 
-    @Option(name: .customLong("banner-bytes"), help: "Keep at most this many bytes of a banner or probe reply.")
-    var bannerBytes: Int = 4096
+    @Option(
+        name: .customLong("banner-bytes"), parsing: .unconditional,
+        help: "Keep at most this many bytes of a banner or probe reply (default: 4096).")
+    var bannerBytes: Int?
 
     @Option(
         name: .customLong("rules"),
@@ -79,8 +96,10 @@ struct ScanArguments: ParsableArguments {
         name: .customLong("pcap-out"), help: "Also write the captured packets to this pcap file (implies --capture).")
     var pcapOut: String?
 
-    @Option(name: .customLong("capture-buffer"), help: "Kernel capture buffer in MiB.")
-    var captureBuffer: Int = 32
+    @Option(
+        name: .customLong("capture-buffer"), parsing: .unconditional,
+        help: "Kernel capture buffer in MiB (default: 32).")
+    var captureBuffer: Int?
 
     @Option(help: "Output format: table, json, jsonl, or sarif (audits only).")
     var format: OutputFormat = .table
@@ -95,15 +114,46 @@ struct ScanArguments: ParsableArguments {
         }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1-64") }
-        guard (1...1024).contains(captureBuffer) else { throw ValidationError("--capture-buffer must be 1-1024 (MiB)") }
-        guard bannerBytes >= 16, bannerBytes <= 1 << 20 else {
+        if let captureBuffer, !(1...1024).contains(captureBuffer) {
+            throw ValidationError("--capture-buffer must be 1-1024 (MiB)")
+        }
+        if let bannerBytes, bannerBytes < 16 || bannerBytes > 1 << 20 {
             throw ValidationError("--banner-bytes must be 16-1048576")
+        }
+        // An option that only works with another is an error without it, not silently ignored.
+        if timeout != nil, let adaptive = givenAdaptiveTimeoutOption {
+            throw ValidationError("\(adaptive) has no effect with --timeout (a fixed timeout): give one or the other")
+        }
+        if captureBuffer != nil && !capture && pcapOut == nil {
+            throw ValidationError("--capture-buffer needs --capture or --pcap-out")
         }
         for name in show.map({ $0.split(separator: ",", omittingEmptySubsequences: false) }) ?? [] {
             guard let state = PortState(rawValue: String(name)), state != .open else {
                 throw ValidationError("--show takes closed, filtered, error (comma-separated), not '\(name)'")
             }
         }
+    }
+}
+
+extension ScanArguments {
+    /// True when open ports will be probed for banners (`--banner`, `--http`).
+    var probes: Bool { banner || http }
+
+    /// The first probe option given, by its flag (they need probing: `--banner`, `--http` or an audit).
+    var givenProbeOption: String? {
+        if !rulesFiles.isEmpty { return "--rules" }
+        if nmapProbes != nil { return "--nmap-probes" }
+        if bannerTimeout != nil { return "--banner-timeout" }
+        if bannerBytes != nil { return "--banner-bytes" }
+        return nil
+    }
+
+    /// The first adaptive-timeout option given, by its flag.
+    var givenAdaptiveTimeoutOption: String? {
+        if minTimeout != nil { return "--min-timeout" }
+        if maxTimeout != nil { return "--max-timeout" }
+        if initialTimeout != nil { return "--initial-timeout" }
+        return nil
     }
 }
 

@@ -33,6 +33,9 @@ struct ScanCommand: AsyncParsableCommand {
         if auditOptions.anyGiven && !audit {
             throw ValidationError("--fail-on, --waivers and --audit-rules need --audit (or use 'recon audit')")
         }
+        if let option = scan.givenProbeOption, !scan.probes && !audit {
+            throw ValidationError("\(option) needs --banner (or --http, --audit): without them nothing is probed")
+        }
     }
 
     mutating func run() async throws {

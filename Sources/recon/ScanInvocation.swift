@@ -15,7 +15,8 @@ struct ScanInvocation {
     let audit: AuditSetup?
     let plan: ScanPlan
     let options: ScanOptions
-    let sink: FileOutput
+    /// When the run began: loading rules (nmap's probes file takes seconds) counts toward `elapsed_s`.
+    let startedAt = Timestamp.now()
     /// Set when open ports are to be probed (`--banner`, `--http`).
     let prober: ServiceProber?
 
@@ -52,9 +53,10 @@ struct ScanInvocation {
         }
         options = try Self.options(from: command)
         prober = try Self.prober(from: command, audit: audit)
-        sink =
-            try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
-            ?? FileOutput.standardOutput
+        for rule in plan.policy.rules where rule.action == .allow && rule.block.isWide {
+            FileOutput.standardError.write(
+                "recon: note: \(TerminalText.escaped(rule.origin)) allows the wide block \(rule.block) (allow-wide)\n")
+        }
     }
 
     private static func options(from command: ScanArguments) throws(ReconFailure) -> ScanOptions {
@@ -62,9 +64,9 @@ struct ScanInvocation {
         if let fixed = command.timeout {
             options.timeout = .fixed(try duration(fixed, option: "--timeout"))
         } else {
-            let minimum = try duration(command.minTimeout, option: "--min-timeout")
-            let maximum = try duration(command.maxTimeout, option: "--max-timeout")
-            let initial = try duration(command.initialTimeout, option: "--initial-timeout")
+            let minimum = try duration(command.minTimeout ?? "100ms", option: "--min-timeout")
+            let maximum = try duration(command.maxTimeout ?? "10s", option: "--max-timeout")
+            let initial = try duration(command.initialTimeout ?? "1s", option: "--initial-timeout")
             guard minimum <= maximum else {
                 throw ReconFailure(message: "--min-timeout is greater than --max-timeout", code: .usage)
             }
@@ -90,11 +92,11 @@ struct ScanInvocation {
     }
 
     private static func prober(from command: ScanArguments, audit: AuditSetup?) throws(ReconFailure) -> ServiceProber? {
-        guard command.banner || command.http || audit != nil else { return nil }
+        guard command.probes || audit != nil else { return nil }
         let rules = try PolicyLocator.load(extra: command.rulesFiles, nmapProbes: command.nmapProbes)
         var options = ProbeOptions()
-        options.portTimeout = try duration(command.bannerTimeout, option: "--banner-timeout")
-        options.byteCap = command.bannerBytes
+        options.portTimeout = try duration(command.bannerTimeout ?? "1.5s", option: "--banner-timeout")
+        options.byteCap = command.bannerBytes ?? options.byteCap
         options.forceHTTP = command.http
         options.userAgent = "recon/\(Recon.version)"
         options.auditRequests = audit?.rules.requests
@@ -102,6 +104,19 @@ struct ScanInvocation {
             return try ServiceProber(rules: rules, options: options)
         } catch {
             throw ReconFailure(message: "cannot set up TLS probing: \(error)", code: .failure)
+        }
+    }
+
+    /// Fails when the address-space limit (`ulimit -v`) is too low for the run: below it, thread
+    /// creation fails inside the runtime, which then retries forever or crashes. Called on the
+    /// main thread before anything asynchronous starts (the first hop needs a new thread).
+    static func checkAddressSpace(probing: Bool) throws(ReconFailure) {
+        let required = ResourceLimits.requiredAddressSpace(probing: probing)
+        if let limit = ResourceLimits.addressSpaceShortfall(required: required) {
+            throw ReconFailure(
+                message: "the address-space limit (ulimit -v) is \(limit >> 20) MiB, below the \(required >> 20) MiB "
+                    + "this run needs: raise it (ulimit -v \(required >> 10)) or lift it (ulimit -v unlimited)",
+                code: .failure)
         }
     }
 
@@ -115,7 +130,6 @@ struct ScanInvocation {
     func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
-        let startedAt = Timestamp.now()
         let engine = ConnectEngine(options: options)
         var context = ScanContext(
             version: Recon.version, arguments: Array(CommandLine.arguments.dropFirst()),
@@ -125,11 +139,23 @@ struct ScanInvocation {
         if command.capture || command.pcapOut != nil {
             do {
                 capture = try CaptureSession(
-                    targets: plan.targets, bufferMiB: command.captureBuffer, pcapOut: command.pcapOut)
+                    targets: plan.targets, bufferMiB: command.captureBuffer ?? 32, pcapOut: command.pcapOut)
             } catch {
                 error.report()
                 return error.code
             }
+        }
+        // The output is created (or truncated) only now, after every check that can refuse the
+        // run: a refused run leaves an existing report as it was.
+        let sink: FileOutput
+        do {
+            sink =
+                try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
+                ?? FileOutput.standardOutput
+        } catch {
+            _ = capture?.finish()
+            error.report()
+            return error.code
         }
         // Open ports are written after probing, with what they said.
         let lines =

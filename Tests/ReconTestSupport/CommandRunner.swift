@@ -29,9 +29,15 @@ public enum CommandRunner {
         packageRoot.appendingPathComponent(relative).path
     }
 
-    /// The recon binary under test: `RECON_BIN`, else the debug build.
+    /// The recon binary under test: `RECON_BIN`, else the build of the configuration these tests
+    /// were built in (`swift test` runs the debug binary, `swift test -c release` the release one).
     public static var reconBinary: String {
-        ProcessInfo.processInfo.environment["RECON_BIN"] ?? path(".build/debug/recon")
+        #if DEBUG
+            let configuration = "debug"
+        #else
+            let configuration = "release"
+        #endif
+        return ProcessInfo.processInfo.environment["RECON_BIN"] ?? path(".build/\(configuration)/recon")
     }
 
     /// Runs `executable` with `arguments`, killing it after `timeout` seconds.

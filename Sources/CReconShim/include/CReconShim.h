@@ -33,6 +33,12 @@ void recon_install_stop_handlers(void);
 /// The signal that asked to stop (SIGINT/SIGTERM), or 0.
 int recon_stop_signal(void);
 
+/// Turns a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT: out of memory,
+/// a thread that could not be created, a failed runtime check) into one line on standard error
+/// and exit status 70, instead of a crash report. The alternate signal stack is only for the
+/// main thread; other threads' handlers run on their own stacks.
+void recon_install_fatal_handlers(void);
+
 /// Makes a posix_spawn child close every descriptor from `lowest` up (glibc's
 /// posix_spawn_file_actions_addclosefrom_np, which needs _GNU_SOURCE to be seen).
 int recon_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);

@@ -14,24 +14,26 @@ enum FindingsTable {
         out += summary.failed ? "FAIL (\(summary.failing) finding\(summary.failing == 1 ? "" : "s"))\n" : "pass\n"
         for waiver in summary.waivers where waiver.expired || waiver.matched == 0 {
             let state = waiver.expired ? "expired on \(waiver.expires ?? "?")" : "matched nothing"
-            out += "waiver \(waiver.origin) (\(waiver.selector)) \(state)\n"
+            out += TerminalText.escaped("waiver \(waiver.origin) (\(waiver.selector)) \(state)") + "\n"
         }
         guard !findings.isEmpty else { return out }
         let width = max(8, findings.map { endpoint($0).count }.max() ?? 0)
         for finding in findings {
             out += "\n" + TableRendering.pad(finding.severity.rawValue.uppercased(), 7)
-            out += TableRendering.pad(endpoint(finding), width + 2) + finding.rule + "\n"
+            out += TableRendering.pad(TerminalText.escaped(endpoint(finding)), width + 2) + finding.rule + "\n"
             let indent = String(repeating: " ", count: 7)
             var message = finding.message
             if !finding.hideable { message += " [cannot be hidden]" }
             if let waiver = finding.waiver {
                 message += " [waived: \(waiver.reason)" + (waiver.expires.map { " until \($0)" } ?? "") + "]"
             }
-            out += indent + message + "\n"
+            // Messages carry the service's words ($1...), locations its header names, waivers and
+            // remediations a file's: all escaped.
+            out += indent + TerminalText.escaped(message) + "\n"
             let evidence = finding.evidence
             let via = evidence.request.map { " (\($0))" } ?? ""
-            out += indent + "seen:  \(evidence.location)\(via): \"\(evidence.text)\"\n"
-            out += indent + "fix:   \(finding.remediation)\n"
+            out += indent + TerminalText.escaped("seen:  \(evidence.location)\(via): \"\(evidence.text)\"") + "\n"
+            out += indent + TerminalText.escaped("fix:   \(finding.remediation)") + "\n"
             out += indent + "id:    \(finding.fingerprint)\n"
         }
         return out

@@ -60,7 +60,7 @@ public struct TableRendering: Sendable {
 
     private func header(_ host: HostReport) -> String {
         var line = "Host \(host.address)"
-        if let name = host.hostname { line += " (\(name))" }
+        if let name = host.hostname { line += " (\(TerminalText.escaped(name)))" }
         if let srtt = host.timing.srttMs { line += ", srtt \(format(srtt)) ms" }
         return line
     }
@@ -91,7 +91,8 @@ public struct TableRendering: Sendable {
             line += last ? column : Self.pad(column, index == 0 ? 11 : 16)
         }
         guard let service else { return line }
-        return line + Self.pad(service.0, 14) + service.1
+        // Service names and versions come from replies: escaped like every text from the network.
+        return line + Self.pad(TerminalText.escaped(service.0), 14) + TerminalText.escaped(service.1)
     }
 
     /// Service name (`ssl/` when tunnelled) and product, version and extra info.
@@ -122,7 +123,9 @@ public struct TableRendering: Sendable {
             if let notAfter = tls.notAfter { parts.append("not after \(notAfter.prefix(10))") }
             lines.append("tls: " + clip(parts.joined(separator: "; ")))
         }
-        return lines.map { "  " + $0 + "\n" }.joined()
+        // Status lines, headers, titles and certificate names are the service's words: escaped so
+        // they cannot drive the terminal or forge a row.
+        return lines.map { "  " + TerminalText.escaped($0) + "\n" }.joined()
     }
 
     private static func clip(_ text: String) -> String {

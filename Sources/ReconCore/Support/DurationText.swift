@@ -12,9 +12,11 @@ public enum DurationText {
             number = String(lowered.dropLast(unit.suffix.count))
             scale = unit.scale
         }
-        guard let value = Double(number), value.isFinite, value > 0, value * scale <= 3600e9 else {
+        // At least a microsecond: `1e-10` would otherwise become 0 ns, a deadline already past.
+        guard let value = Double(number), value.isFinite, value * scale >= 1e3, value * scale <= 3600e9 else {
             throw DurationError(
-                description: "invalid duration '\(text)' for \(option): use e.g. 500ms, 2s, 1.5s (positive, at most 1h)"
+                description:
+                    "invalid duration '\(text)' for \(option): use e.g. 500ms, 2s, 1.5s (at least 1us, at most 1h)"
             )
         }
         return Int64(value * scale)
