@@ -26,10 +26,13 @@ let package = Package(
     targets: [
         .target(name: "CReconShim"),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .executableTarget(name: "policy-embedder"),
+        .plugin(name: "EmbedPolicies", capability: .buildTool(), dependencies: ["policy-embedder"]),
         .target(
             name: "ReconCore",
             dependencies: ["CReconShim"],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedPolicies"]
         ),
         .target(
             name: "ReconProbes",

@@ -55,10 +55,8 @@ struct AuditArguments: ParsableArguments {
 
     /// The rules, waivers and threshold, read and checked before any scan.
     func setup() throws(ReconFailure) -> AuditSetup {
-        let path = try PolicyLocator.requiredPath("audit.rules")
+        let rules = try PolicyLocator.auditRules(extra: rulesFiles)
         do {
-            var rules = try AuditRules(contentsOf: path)
-            for file in rulesFiles { rules = rules.merging(try AuditRules(contentsOf: file)) }
             var waivers = Waivers()
             for file in waiverFiles { waivers = waivers.merging(try Waivers(contentsOf: file)) }
             return AuditSetup(rules: rules, waivers: waivers, threshold: AuditThreshold(failOn ?? "low") ?? .never)

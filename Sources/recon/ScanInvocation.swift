@@ -93,7 +93,7 @@ struct ScanInvocation {
 
     private static func prober(from command: ScanArguments, audit: AuditSetup?) throws(ReconFailure) -> ServiceProber? {
         guard command.probes || audit != nil else { return nil }
-        let rules = try PolicyLocator.load(extra: command.rulesFiles, nmapProbes: command.nmapProbes)
+        let rules = try PolicyLocator.serviceRules(extra: command.rulesFiles, nmapProbes: command.nmapProbes)
         var options = ProbeOptions()
         options.portTimeout = try duration(command.bannerTimeout ?? "1.5s", option: "--banner-timeout")
         options.byteCap = command.bannerBytes ?? options.byteCap

@@ -7,13 +7,19 @@ import Testing
 /// the rules format's errors.
 @Suite("Audit rules")
 struct AuditRulesTests {
-    /// `policies/audit.rules` of this checkout.
+    /// The built-in rules: `policies/audit.rules` of this checkout, compiled in.
     static func shipped() throws -> AuditRules {
         try loaded.get()
     }
 
-    private static let loaded = Result { () throws(AuditRulesError) -> AuditRules in
-        try AuditRules(contentsOf: CommandRunner.path("policies/audit.rules"))
+    private static let loaded = Result { () throws(AuditRulesError) -> AuditRules in try AuditRules.builtIn() }
+
+    @Test func builtInRulesAreTheShippedFile() throws {
+        let file = try AuditRules(contentsOf: CommandRunner.path("policies/audit.rules"))
+        let builtIn = try Self.shipped()
+        #expect(builtIn.rules.map(\.id) == file.rules.map(\.id))
+        #expect(builtIn.requests == file.requests)
+        #expect(builtIn.sources == [AuditRules.builtInPath])
     }
 
     private func findings(banner: String? = nil, probes: [(String, String)] = [], tls: TLSInfo? = nil) throws

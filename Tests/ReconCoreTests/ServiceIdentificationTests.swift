@@ -384,8 +384,15 @@ struct ServiceIdentificationTests {
         try loaded.get()
     }
 
-    private static let loaded = Result { () throws(ServiceRulesError) -> ServiceRules in
-        try ServiceRules(contentsOf: CommandRunner.path("policies/services.rules"))
+    /// The built-in rules: `policies/services.rules` of this checkout, compiled in.
+    private static let loaded = Result { () throws(ServiceRulesError) -> ServiceRules in try ServiceRules.builtIn() }
+
+    @Test func builtInRulesAreTheShippedFile() throws {
+        let file = try ServiceRules(contentsOf: CommandRunner.path("policies/services.rules"))
+        let builtIn = try Self.rules()
+        #expect(builtIn.matchCount == file.matchCount && builtIn.matchCount > 100)
+        #expect(builtIn.customProbes.map(\.name) == file.customProbes.map(\.name))
+        #expect(builtIn.portTable == file.portTable)
     }
 
     // MARK: - Replies

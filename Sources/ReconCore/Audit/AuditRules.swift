@@ -231,3 +231,13 @@ public enum AuditRulesFileKind: LineFileKind {
 
 /// A malformed or unreadable rules file, with the line at fault.
 public typealias AuditRulesError = LineFileError<AuditRulesFileKind>
+
+extension AuditRules {
+    /// The label of the built-in rules in errors and reports.
+    public static let builtInPath = "built-in policies/audit.rules"
+
+    /// The rules shipped in `policies/audit.rules`, compiled into the binary.
+    public static func builtIn() throws(AuditRulesError) -> AuditRules {
+        try AuditRules(path: builtInPath, text: EmbeddedPolicies.auditRules)
+    }
+}

@@ -161,3 +161,14 @@ public struct ServiceRules: Sendable {
         skippedMatchCount += 1
     }
 }
+
+extension ServiceRules {
+    /// The label of the built-in rules in errors and reports.
+    public static let builtInPath = "built-in policies/services.rules"
+
+    /// The rules shipped in `policies/services.rules`, compiled into the binary (a test keeps
+    /// them valid; a bad build still fails with the file's line, not a crash).
+    public static func builtIn() throws(ServiceRulesError) -> ServiceRules {
+        try ServiceRules(path: builtInPath, text: EmbeddedPolicies.serviceRules)
+    }
+}
