@@ -4,7 +4,9 @@ import ReconCore
 enum ExitStatus: Int32 {
     /// The scan ran to the end and the report was written.
     case success = 0
-    /// recon itself failed after the scan started (e.g. writing the report failed).
+    /// recon itself failed after the scan started (e.g. writing the report failed), or open
+    /// ports could not be probed for a local reason (EMFILE...; the report marks them), or the
+    /// open-file limit is too low for probing at all (refused before scanning).
     case failure = 1
     /// Bad input: arguments, port list, target syntax, target list, policy file, or an output
     /// file that cannot be created (checked before the scan).

@@ -52,6 +52,7 @@ struct ScanInvocation {
         }
         options = try Self.options(from: command)
         prober = try Self.prober(from: command, audit: audit)
+        if prober != nil { try ProbeBudget.checkOpenFileLimit(output: command.output != nil) }
         sink =
             try command.output.map { path throws(ReconFailure) in try FileOutput.create(path: path) }
             ?? FileOutput.standardOutput
@@ -172,6 +173,15 @@ struct ScanInvocation {
                 outcome.complete = false
             }
         }
+        // Open ports that probing did not reach (stopped, or the connect phase was) still get
+        // their record before `end`.
+        if let lines, prober != nil {
+            for (index, results) in outcome.results.enumerated() {
+                for result in results where result.state == .open && services?[index][result.port] == nil {
+                    lines.port(index, result, handshake: captured?.0[plan.targets[index].address]?[result.port])
+                }
+            }
+        }
         context.endedAt = Timestamp.now()
         var report = ReportBuilder.build(
             targets: plan.targets, outcome: outcome, services: services, handshakes: captured?.0,
@@ -186,6 +196,10 @@ struct ScanInvocation {
         if sink.failure != 0 && sink.failure != EPIPE {
             ReconFailure(message: "writing output failed: \(String(cString: strerror(sink.failure)))", code: .failure)
                 .report()
+            return .failure
+        }
+        if outcome.stopSignal == 0, let failure = ProbeBudget.unprobedFailure(in: report) {
+            failure.report()
             return .failure
         }
         switch outcome.stopSignal {
