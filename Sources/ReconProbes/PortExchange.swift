@@ -20,6 +20,11 @@ enum ExchangeEnd: String, Sendable {
     case refused, reset
     /// Another error (TLS handshake failure, unreachable).
     case error
+    /// The scan was stopped (SIGINT, SIGTERM) while the exchange ran; what was read is kept.
+    case interrupted
+    /// recon ran out of something locally (EMFILE, ENFILE, ENOBUFS, EADDRNOTAVAIL): the port
+    /// was not reached. The session retries; never written to a report.
+    case local
 }
 
 /// One connection's plan: wait for a greeting, then (only if the port stayed silent) send a payload
@@ -50,7 +55,19 @@ struct ExchangeResult: Sendable {
     var reply: [UInt8]?
     var replyTruncated = false
     var ended: ExchangeEnd = .error
+    /// With `.local`: the errno that stopped the connect.
+    var localErrno: Int32 = 0
     var tls: TLSInfo?
+
+    init(ended: ExchangeEnd = .error, localErrno: Int32 = 0) {
+        self.ended = ended
+        self.localErrno = localErrno
+    }
+
+    /// The result of a connect that failed with `error`.
+    init(connectError error: any Error) {
+        (ended, localErrno) = ExchangeHandler.classify(error)
+    }
 }
 
 /// Runs exchanges on an event loop group.
@@ -58,25 +75,33 @@ struct PortExchanger: Sendable {
     let group: any EventLoopGroup
     let tlsContext: NIOSSLContext
 
-    init(group: any EventLoopGroup) throws {
-        self.group = group
+    /// The TLS client context for probing (no verification: recon describes, it does not trust).
+    static func makeTLSContext() throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .none
         configuration.minimumTLSVersion = .tlsv1
-        tlsContext = try NIOSSLContext(configuration: configuration)
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// Connects to `address` and carries out `plan`. Never throws: failures are in `ended`.
+    /// Cancelling the calling task closes the connection at once and returns what was read
+    /// so far, ended `.interrupted`.
     func run(_ plan: ExchangePlan, to address: SocketAddress) async -> ExchangeResult {
+        guard !Task.isCancelled else { return ExchangeResult(ended: .interrupted) }
         let loop = group.next()
         let promise = loop.makePromise(of: ExchangeResult.self)
         let timeout = plan.deadline - .now()
         guard timeout > .zero else { return ExchangeResult(ended: .deadline) }
         let tlsContext = self.tlsContext
+        // The exchange's handler once the channel has one, and whether the task was cancelled;
+        // touched on `loop` only.
+        let control = NIOLoopBoundBox.makeBoxSendingValue(ExchangeControl(), eventLoop: loop)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Cancelled before the socket was set up: fail the connect, which closes it.
+                    if control.value.cancelled { throw CancellationError() }
                     let collector: ExchangeHandler
                     if plan.tls {
                         let sniffer = ServerHelloSniffer()
@@ -87,16 +112,35 @@ struct PortExchanger: Sendable {
                         collector = ExchangeHandler(plan: plan, promise: promise, tls: nil)
                         try channel.pipeline.syncOperations.addHandler(collector)
                     }
+                    control.value.handler = collector
                 }
             }
         let connect = bootstrap.connect(to: address)
         connect.whenFailure { error in
-            promise.succeed(ExchangeResult(ended: ExchangeHandler.classify(error)))
+            // Completing an already completed promise (the handler finished first) does nothing.
+            promise.succeed(ExchangeResult(connectError: error))
         }
-        let result = try? await promise.futureResult.get()
+        let result = await withTaskCancellationHandler {
+            (try? await promise.futureResult.get()) ?? ExchangeResult(ended: .error)
+        } onCancel: {
+            loop.execute {
+                control.value.cancelled = true
+                if let handler = control.value.handler {
+                    handler.interrupt()
+                } else {
+                    promise.succeed(ExchangeResult(ended: .interrupted))
+                }
+            }
+        }
         if let channel = try? await connect.get() { try? await channel.close() }
-        return result ?? ExchangeResult(ended: .error)
+        return result
     }
+}
+
+/// What `PortExchanger.run` needs to stop an exchange from outside its event loop.
+private struct ExchangeControl {
+    var handler: ExchangeHandler?
+    var cancelled = false
 }
 
 /// Copies the first bytes from the server before TLS decrypts them: the ServerHello names the
@@ -130,6 +174,9 @@ final class ExchangeHandler: ChannelInboundHandler {
     private var greetingTimer: Scheduled<Void>?
     private var deadlineTimer: Scheduled<Void>?
 
+    /// The handler's place in the pipeline while it is in one (for `interrupt()`).
+    private var context: ChannelHandlerContext?
+
     init(
         plan: ExchangePlan, promise: EventLoopPromise<ExchangeResult>,
         tls: (handler: NIOSSLClientHandler, sniffer: ServerHelloSniffer)?
@@ -137,6 +184,25 @@ final class ExchangeHandler: ChannelInboundHandler {
         self.plan = plan
         self.promise = promise
         self.tls = tls
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Ends the exchange now (the scan is being stopped), keeping what was read, and closes the
+    /// connection, also one still connecting.
+    func interrupt() {
+        if let context {
+            finish(context: context, .interrupted)
+        } else if phase != .done {
+            phase = .done
+            promise.succeed(ExchangeResult(ended: .interrupted))
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -231,7 +297,9 @@ final class ExchangeHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(context: context, Self.classify(error))
+        let (end, code) = Self.classify(error)
+        result.localErrno = code
+        finish(context: context, end)
     }
 
     private func finish(context: ChannelHandlerContext, _ end: ExchangeEnd) {
@@ -246,16 +314,20 @@ final class ExchangeHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    static func classify(_ error: any Error) -> ExchangeEnd {
+    /// How an error ends an exchange (classified on errno, never on text), with the errno of
+    /// a local failure.
+    static func classify(_ error: any Error) -> (ExchangeEnd, Int32) {
         if let error = error as? IOError {
             switch error.errnoCode {
-            case ECONNREFUSED: return .refused
-            case ECONNRESET, EPIPE: return .reset
-            default: return .error
+            case ECONNREFUSED: return (.refused, 0)
+            case ECONNRESET, EPIPE: return (.reset, 0)
+            case let code where ConnectOutcome.classify(errno: code) == .localFailure: return (.local, code)
+            default: return (.error, 0)
             }
         }
-        if case .connectTimeout? = error as? ChannelError { return .deadline }
-        return .error
+        if case .connectTimeout? = error as? ChannelError { return (.deadline, 0) }
+        if error is CancellationError { return (.interrupted, 0) }
+        return (.error, 0)
     }
 
     private static func tlsInfo(handler: NIOSSLClientHandler, sniffed: [UInt8]) -> TLSInfo? {

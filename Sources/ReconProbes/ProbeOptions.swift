@@ -17,7 +17,8 @@ public struct ProbeOptions: Sendable {
     public var httpByteCap: Int = 65536
     /// Send the HTTP probe to every open port, also to ones that sent a banner (`--http`).
     public var forceHTTP = false
-    /// Ports probed at the same time.
+    /// Ports probed at the same time at most; fewer when the open-file limit leaves fewer
+    /// descriptors.
     public var concurrency: Int = 256
     /// Set for an audit: after identification, HTTP services are asked for a page that does not
     /// exist (their error page) and these requests go to the services they name.

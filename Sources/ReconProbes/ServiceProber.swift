@@ -1,33 +1,66 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ReconCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Finds out what each open port is: reads its banner, and if it stays silent sends probes in
 /// an order chosen by port (port-specific probes, HTTP, TLS, then generic ones), all within one
 /// deadline per port. Ports are probed in parallel, so silent ports cost one timeout together.
+///
+/// The prober shares the process's open-file budget with the connect engine: its event loops
+/// are made only when probing starts (after the connect phase), it keeps no more connections
+/// open than descriptors are left, and a connect that fails for a local reason (EMFILE, ENFILE,
+/// ENOBUFS, EADDRNOTAVAIL) is retried after a back-off that does not count against the port's
+/// deadline. A port that still cannot be reached says so in `PortService.probeError`.
 public struct ServiceProber: Sendable {
     /// Ports where TLS is tried before plain HTTP.
     static let tlsPorts: Set<UInt16> = [443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 4443, 5986, 8443, 9443]
     /// A match at least this confident ends probing.
     static let decisiveConfidence = 8
+    /// Descriptors one event loop holds (epoll, eventfd, timerfd).
+    static let descriptorsPerLoop = 3
+    /// Descriptors the runtime opens by the time probing starts (Swift concurrency's timer
+    /// descriptors, opened on the first sleep).
+    static let runtimeDescriptors = 2
+    /// Descriptors left free while probing, counted once the runtime's are open.
+    static let reservedDescriptors = 1
+    /// Event loops at most; one more only when this many descriptors are left per loop.
+    static let maximumLoops = 4
+    static let descriptorsPerExtraLoop = 128
+    /// Connects of one port retried after local failures before the port is given up.
+    static let localFailureLimit = 12
 
     let rules: ServiceRules
     let options: ProbeOptions
-    let exchanger: PortExchanger
+    let tlsContext: NIOSSLContext
+    /// The group to run sockets on; nil: the prober makes its own when probing starts.
+    let group: (any EventLoopGroup)?
 
-    /// A prober using `rules`; runs its sockets on `group`.
-    public init(
-        rules: ServiceRules, options: ProbeOptions, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    )
-        throws
-    {
+    /// A prober using `rules`; runs its sockets on `group`, or (nil) on event loops of its own,
+    /// made when probing starts and shut down when it ends.
+    public init(rules: ServiceRules, options: ProbeOptions, group: (any EventLoopGroup)? = nil) throws {
         self.rules = rules
         self.options = options
-        exchanger = try PortExchanger(group: group)
+        self.group = group
+        tlsContext = try PortExchanger.makeTLSContext()
+    }
+
+    /// The lowest open-file limit (`ulimit -n`) with which probing can work when `open`
+    /// descriptors are open before the scan: the runtime's timers, one event loop, the reserve,
+    /// and one connection.
+    public static func minimumOpenFiles(open: Int) -> Int {
+        open + runtimeDescriptors + descriptorsPerLoop + reservedDescriptors + 1
     }
 
     /// Probes `ports` of every target (index-aligned with `targets`); calls `onPort` as each
-    /// port is done. Stops early (keeping what is done) when `shouldStop` turns non-zero.
+    /// port is done. When `shouldStop` turns non-zero, the exchanges in flight are closed and
+    /// their ports return what they heard so far (also passed to `onPort`); ports not started
+    /// have no entry.
     public func probe(
         targets: [AuthorizedTarget], ports: [[UInt16]], shouldStop: @escaping @Sendable () -> Int32,
         onPort: @escaping @Sendable (_ targetIndex: Int, _ port: UInt16, _ service: PortService) -> Void = { _, _, _ in
@@ -35,45 +68,82 @@ public struct ServiceProber: Sendable {
     ) async -> [[UInt16: PortService]] {
         let work = targets.indices.flatMap { index in ports[index].map { (index, $0) } }
         var found = [[UInt16: PortService]](repeating: [:], count: targets.count)
-        guard !work.isEmpty else { return found }
-        await withTaskGroup(of: (Int, UInt16, PortService)?.self) { group in
-            group.addTask {
+        guard !work.isEmpty, shouldStop() == 0 else { return found }
+        // Swift concurrency opens its timer descriptors on the first sleep: open them now so the
+        // count below includes them.
+        try? await Task.sleep(for: .milliseconds(1))
+        var ownGroup: MultiThreadedEventLoopGroup?
+        let group: any EventLoopGroup
+        if let injected = self.group {
+            group = injected
+        } else {
+            let available = OpenFiles.available(reserve: Self.reservedDescriptors)
+            guard available > Self.descriptorsPerLoop else {
+                // Not even one event loop fits: say so for every port rather than fail silently.
+                let failed = PortService(probeError: LocalErrno.name(EMFILE))
+                for (index, port) in work {
+                    found[index][port] = failed
+                    onPort(index, port, failed)
+                }
+                return found
+            }
+            let loops = max(1, min(System.coreCount, Self.maximumLoops, available / Self.descriptorsPerExtraLoop))
+            ownGroup = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+            group = ownGroup!
+        }
+        // Connections in flight at once: what the open-file limit leaves (the engine's sockets
+        // are closed by now), at most the configured concurrency.
+        let window = ProbeWindow(
+            capacity: max(1, min(options.concurrency, OpenFiles.available(reserve: Self.reservedDescriptors))))
+        let exchanger = PortExchanger(group: group, tlsContext: tlsContext)
+        await withTaskGroup(of: (Int, UInt16, PortService)?.self) { tasks in
+            tasks.addTask {
                 // Watches for SIGINT/SIGTERM; returns nil so it never counts as a port.
                 while !Task.isCancelled && shouldStop() == 0 { try? await Task.sleep(for: .milliseconds(20)) }
                 return nil
             }
             var next = 0
             var running = 0
-            func addPort() {
-                let (index, port) = work[next]
-                next += 1
-                running += 1
-                group.addTask { (index, port, await self.probe(target: targets[index], port: port)) }
+            func fill() {
+                while next < work.count && running < window.limit {
+                    let (index, port) = work[next]
+                    next += 1
+                    running += 1
+                    window.started()
+                    tasks.addTask {
+                        (index, port, await self.probe(target: targets[index], port: port, exchanger, window))
+                    }
+                }
             }
-            while next < work.count && running < max(1, options.concurrency) { addPort() }
-            while let finished = await group.next() {
-                guard let (index, port, service) = finished else {
-                    group.cancelAll()
-                    break
+            fill()
+            var stopping = false
+            while let finished = await tasks.next() {
+                if let (index, port, service) = finished {
+                    running -= 1
+                    window.finished(cleanly: service.probeError == nil)
+                    found[index][port] = service
+                    onPort(index, port, service)
                 }
-                running -= 1
-                found[index][port] = service
-                onPort(index, port, service)
-                if shouldStop() != 0 {
-                    group.cancelAll()
-                    break
+                if stopping { continue }
+                if finished == nil || shouldStop() != 0 {
+                    // Cancelled sessions close their connections and return what they heard;
+                    // the loop goes on collecting them.
+                    stopping = true
+                    tasks.cancelAll()
+                    continue
                 }
-                if next < work.count { addPort() }
-                if running == 0 && next >= work.count {
-                    group.cancelAll()
-                }
+                fill()
+                if running == 0 && next >= work.count { tasks.cancelAll() }
             }
         }
+        try? await ownGroup?.shutdownGracefully()
         return found
     }
 
     /// Everything recon learns about one open port.
-    func probe(target: AuthorizedTarget, port: UInt16) async -> PortService {
+    func probe(
+        target: AuthorizedTarget, port: UInt16, _ exchanger: PortExchanger, _ window: ProbeWindow
+    ) async -> PortService {
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: target.address.description, port: Int(port))
@@ -81,20 +151,80 @@ public struct ServiceProber: Sendable {
             return PortService()
         }
         var session = ProbeSession(
-            prober: self, target: target, port: port, address: address,
+            prober: self, exchanger: exchanger, window: window, target: target, port: port, address: address,
             deadline: .now() + .nanoseconds(options.portTimeout))
         await session.run()
         return session.service
     }
 }
 
+/// How many ports are probed at once: starts at what the open-file budget allows, shrinks when
+/// connects fail for local reasons and grows back as ports finish cleanly (as the engine does).
+final class ProbeWindow: Sendable {
+    private struct State {
+        var capacity: Int
+        var limit: Int
+        var inUse = 0
+        var cleanSinceFailure = 0
+    }
+    private let state: Mutex<State>
+
+    init(capacity: Int) {
+        state = Mutex(State(capacity: capacity, limit: capacity))
+    }
+
+    /// Ports that may be probed at once now.
+    var limit: Int { state.withLock { $0.limit } }
+
+    func started() { state.withLock { $0.inUse += 1 } }
+
+    func finished(cleanly: Bool) {
+        state.withLock { state in
+            state.inUse -= 1
+            guard cleanly else { return }
+            state.cleanSinceFailure += 1
+            if state.limit < state.capacity && state.cleanSinceFailure >= 8 {
+                state.limit = min(state.capacity, state.limit + max(1, state.limit / 8))
+                state.cleanSinceFailure = 0
+            }
+        }
+    }
+
+    /// A connect failed for a local reason: fewer ports at once.
+    func localFailure() {
+        state.withLock { state in
+            state.limit = max(1, min(state.limit, state.inUse) * 3 / 4)
+            state.cleanSinceFailure = 0
+        }
+    }
+}
+
+/// Symbolic names of the errno values of local failures.
+enum LocalErrno {
+    static func name(_ code: Int32) -> String {
+        switch code {
+        case EMFILE: return "EMFILE"
+        case ENFILE: return "ENFILE"
+        case ENOBUFS: return "ENOBUFS"
+        case ENOMEM: return "ENOMEM"
+        case EADDRNOTAVAIL: return "EADDRNOTAVAIL"
+        case EADDRINUSE: return "EADDRINUSE"
+        case EAGAIN: return "EAGAIN"
+        default: return "errno \(code)"
+        }
+    }
+}
+
 /// The probing of one port: the replies so far and what they identify.
 struct ProbeSession {
     let prober: ServiceProber
+    let exchanger: PortExchanger
+    let window: ProbeWindow
     let target: AuthorizedTarget
     let port: UInt16
     let address: SocketAddress
-    let deadline: NIODeadline
+    /// The port's deadline; moved later by the time spent waiting for a descriptor.
+    private(set) var deadline: NIODeadline
     var service = PortService()
     /// Everything the port said, and the identification they make, kept current as replies
     /// arrive (probing stops at a decisive one).
@@ -104,8 +234,13 @@ struct ProbeSession {
     private var triedHTTP = false
     private var triedTLS = false
 
-    init(prober: ServiceProber, target: AuthorizedTarget, port: UInt16, address: SocketAddress, deadline: NIODeadline) {
+    init(
+        prober: ServiceProber, exchanger: PortExchanger, window: ProbeWindow, target: AuthorizedTarget, port: UInt16,
+        address: SocketAddress, deadline: NIODeadline
+    ) {
         self.prober = prober
+        self.exchanger = exchanger
+        self.window = window
         self.target = target
         self.port = port
         self.address = address
@@ -121,8 +256,12 @@ struct ProbeSession {
 
     mutating func run() async {
         await identify()
-        if let requests = options.auditRequests { await sendAuditRequests(requests) }
+        if let requests = options.auditRequests, !stopped { await sendAuditRequests(requests) }
     }
+
+    /// Probing this port is over before its deadline: the scan is being stopped, or the port
+    /// could not be reached for a local reason.
+    private var stopped: Bool { Task.isCancelled || service.probeError != nil }
 
     /// Reads the greeting, sends probes until one identifies the service, and identifies it.
     private mutating func identify() async {
@@ -132,24 +271,22 @@ struct ProbeSession {
         let others = rules.otherProbes(for: port)
         if ServiceProber.tlsPorts.contains(port) {
             await tryTLS()
-            if decided { return finishIdentification() }
+            if decided || stopped { return finishIdentification() }
         }
         // First connection: listen for a greeting; if silent, send the first probe on it.
         let first = specific.first
         // An unanswered first probe must leave time for the others (DNS on an unusual port
         // answers none of HTTP): it gets two probe waits after the greeting wait.
-        var plan = plan(
+        let opening = await exchange(
             payload: first?.payload ?? httpRequest(), isHTTP: first == nil,
-            until: within(options.greetingWait + 2 * options.probeWait))
-        plan.greetingWait = min(.nanoseconds(options.greetingWait), deadline - .now())
-        let opening = await prober.exchanger.run(plan, to: address)
+            budget: options.greetingWait + 2 * options.probeWait, greetingWait: options.greetingWait)
         // A silent port got the HTTP request on this connection: no need to send it again.
         if first == nil && opening.greeting.isEmpty { triedHTTP = true }
         adoptGreeting(opening)
         if opening.reply != nil {
             record(first?.name ?? "http", opening)
         }
-        if opening.ended == .refused { return finishIdentification() }
+        if opening.ended == .refused || stopped { return finishIdentification() }
         if service.banner != nil {
             if options.forceHTTP && !triedHTTP { await send(name: "http", payload: httpRequest(), isHTTP: true) }
             return finishIdentification()
@@ -182,12 +319,46 @@ struct ProbeSession {
 
     /// One audit exchange, inside the port's TLS tunnel if it has one, on a budget of its own.
     private mutating func auditExchange(_ name: String, payload: [UInt8], isHTTP: Bool) async {
-        let plan = plan(
-            payload: payload, isHTTP: isHTTP, tls: tunnel == "ssl", until: .now() + .nanoseconds(2 * options.probeWait))
-        record(name, await prober.exchanger.run(plan, to: address))
+        guard !stopped else { return }
+        let result = await exchange(
+            payload: payload, isHTTP: isHTTP, tls: tunnel == "ssl", budget: 2 * options.probeWait, ownBudget: true)
+        record(name, result)
     }
 
-    private var expired: Bool { NIODeadline.now() >= deadline }
+    /// One connection carrying `payload` (see `plan`), ending after `budget` nanoseconds, and no
+    /// later than the port's deadline unless `ownBudget`; first waiting `greetingWait` for the
+    /// service to speak when given. A connect that fails for a local reason (no descriptor or
+    /// source port left) is retried after a back-off, which moves the port's deadline on: waiting
+    /// for a descriptor does not spend the port's time. After `localFailureLimit` failures the
+    /// port records the errno in `probeError`.
+    private mutating func exchange(
+        payload: [UInt8]?, isHTTP: Bool, tls: Bool = false, budget: Int64, ownBudget: Bool = false,
+        greetingWait: Int64? = nil
+    ) async -> ExchangeResult {
+        guard service.probeError == nil else { return ExchangeResult(ended: .local) }
+        var failures = 0
+        while true {
+            var plan = plan(
+                payload: payload, isHTTP: isHTTP, tls: tls,
+                until: ownBudget ? .now() + .nanoseconds(budget) : within(budget))
+            if let greetingWait { plan.greetingWait = min(.nanoseconds(greetingWait), deadline - .now()) }
+            let started = NIODeadline.now()
+            let result = await exchanger.run(plan, to: address)
+            guard result.ended == .local else { return result }
+            failures += 1
+            window.localFailure()
+            guard failures <= ServiceProber.localFailureLimit else {
+                service.probeError = LocalErrno.name(result.localErrno)
+                return result
+            }
+            // 10 ms, doubling up to 500 ms: about 3.5 s in all before the port is given up.
+            try? await Task.sleep(for: .milliseconds(min(5 << min(failures, 7), 500)))
+            guard !Task.isCancelled else { return ExchangeResult(ended: .interrupted) }
+            deadline = deadline + (.now() - started)
+        }
+    }
+
+    private var expired: Bool { NIODeadline.now() >= deadline || stopped }
 
     private var decided: Bool {
         guard let match else { return false }
@@ -203,8 +374,7 @@ struct ProbeSession {
 
     private mutating func send(name: String, payload: [UInt8], isHTTP: Bool) async {
         // An unanswered probe must not eat the whole deadline: the next one may be the right one.
-        let plan = plan(payload: payload, isHTTP: isHTTP, until: within(options.probeWait))
-        let result = await prober.exchanger.run(plan, to: address)
+        let result = await exchange(payload: payload, isHTTP: isHTTP, budget: options.probeWait)
         adoptGreeting(result)
         record(name, result)
     }
@@ -218,8 +388,7 @@ struct ProbeSession {
 
     private mutating func tryTLS() async {
         triedTLS = true
-        let plan = plan(payload: httpRequest(), isHTTP: true, tls: true, until: within(2 * options.probeWait))
-        let result = await prober.exchanger.run(plan, to: address)
+        let result = await exchange(payload: httpRequest(), isHTTP: true, tls: true, budget: 2 * options.probeWait)
         guard let tls = result.tls else { return }
         service.tls = tls
         tunnel = "ssl"
@@ -227,6 +396,9 @@ struct ProbeSession {
     }
 
     private mutating func record(_ name: String, _ result: ExchangeResult) {
+        // An exchange that never reached the port (no descriptor, or stopped before its request
+        // went out) said nothing about it.
+        if result.ended == .local || (result.ended == .interrupted && result.reply == nil) { return }
         if name == "http" { triedHTTP = true }
         let reply = result.reply ?? []
         var exchanges = service.probes ?? []

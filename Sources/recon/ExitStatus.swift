@@ -4,8 +4,9 @@ import ReconCore
 enum ExitStatus: Int32 {
     /// The scan ran to the end and the report was written.
     case success = 0
-    /// recon itself failed: the report could not be written, or the address-space limit
-    /// (`ulimit -v`) is too low for the run to start.
+    /// recon itself failed: the report could not be written, open ports could not be probed
+    /// for a local reason (EMFILE...; the report marks them), or the open-file limit (`ulimit -n`)
+    /// or address-space limit (`ulimit -v`) is too low for the run (refused before scanning).
     case failure = 1
     /// Bad input: arguments, port list, target syntax, target list, policy file, or an output
     /// file that cannot be created (checked before the scan).

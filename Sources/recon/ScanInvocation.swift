@@ -53,6 +53,7 @@ struct ScanInvocation {
         }
         options = try Self.options(from: command)
         prober = try Self.prober(from: command, audit: audit)
+        if prober != nil { try ProbeBudget.checkOpenFileLimit(output: command.output != nil) }
         for rule in plan.policy.rules where rule.action == .allow && rule.block.isWide {
             FileOutput.standardError.write(
                 "recon: note: \(TerminalText.escaped(rule.origin)) allows the wide block \(rule.block) (allow-wide)\n")
@@ -198,6 +199,15 @@ struct ScanInvocation {
                 outcome.complete = false
             }
         }
+        // Open ports that probing did not reach (stopped, or the connect phase was) still get
+        // their record before `end`.
+        if let lines, prober != nil {
+            for (index, results) in outcome.results.enumerated() {
+                for result in results where result.state == .open && services?[index][result.port] == nil {
+                    lines.port(index, result, handshake: captured?.0[plan.targets[index].address]?[result.port])
+                }
+            }
+        }
         context.endedAt = Timestamp.now()
         var report = ReportBuilder.build(
             targets: plan.targets, outcome: outcome, services: services, handshakes: captured?.0,
@@ -212,6 +222,10 @@ struct ScanInvocation {
         if sink.failure != 0 && sink.failure != EPIPE {
             ReconFailure(message: "writing output failed: \(String(cString: strerror(sink.failure)))", code: .failure)
                 .report()
+            return .failure
+        }
+        if outcome.stopSignal == 0, let failure = ProbeBudget.unprobedFailure(in: report) {
+            failure.report()
             return .failure
         }
         switch outcome.stopSignal {

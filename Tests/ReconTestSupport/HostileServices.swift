@@ -1,17 +1,22 @@
 import Foundation
 
 /// The services of `Tests/fixtures/hostile.py` (banner, stream, drip, reset, garbage, bigheader,
-/// http, tls, silent, and the audit's disclosing services with their hardened twins: webapp, irc,
+/// http, tls, silent, trickle, and the audit's disclosing services with their hardened twins: webapp, irc,
 /// dns, mysql, proftpd, exim, tls-widgits) on ephemeral 127.0.0.1 ports; stopped on deinit.
 public final class HostileServices: @unchecked Sendable {
     /// Port of each mode started.
     public let ports: [String: UInt16]
     private let process: RunningCommand
 
-    /// Starts one listener per mode and waits (up to 10 s) until hostile.py has printed every port.
-    public init(_ modes: [String]) throws {
-        process = try CommandRunner.start(
-            "/usr/bin/env", ["python3", CommandRunner.path("Tests/fixtures/hostile.py")] + modes)
+    /// Starts one listener per mode (on the loopback of `namespace` when given) and waits (up to
+    /// 10 s) until hostile.py has printed every port.
+    public init(_ modes: [String], in namespace: NetworkNamespace? = nil) throws {
+        let command = ["python3", CommandRunner.path("Tests/fixtures/hostile.py")] + modes
+        if let namespace {
+            process = try CommandRunner.start("/usr/sbin/ip", ["netns", "exec", namespace.name] + command)
+        } else {
+            process = try CommandRunner.start("/usr/bin/env", command)
+        }
         let deadline = Date().addingTimeInterval(10)
         var text = process.stdoutSoFar
         while !text.contains("READY\n") && Date() < deadline && !process.hasExited {

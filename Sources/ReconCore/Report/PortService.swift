@@ -17,16 +17,26 @@ public struct PortService: Codable, Sendable, Equatable {
     public var tls: TLSInfo?
     /// The identification; absent when nothing matched and no port-table entry exists.
     public var service: ServiceMatch?
+    /// Set when recon could not finish probing the port for a local reason (the symbolic errno:
+    /// `EMFILE`, `ENFILE`, `ENOBUFS`, `EADDRNOTAVAIL`): what is above is incomplete, through no
+    /// fault of the port.
+    public var probeError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case banner, probes, http, tls, service
+        case probeError = "probe_error"
+    }
 
     public init(
         banner: CapturedBytes? = nil, probes: [ProbeExchange]? = nil, http: HTTPResponse? = nil,
-        tls: TLSInfo? = nil, service: ServiceMatch? = nil
+        tls: TLSInfo? = nil, service: ServiceMatch? = nil, probeError: String? = nil
     ) {
         self.banner = banner
         self.probes = probes
         self.http = http
         self.tls = tls
         self.service = service
+        self.probeError = probeError
     }
 }
 
@@ -64,7 +74,8 @@ public struct ProbeExchange: Codable, Sendable, Equatable {
     public var probe: String
     /// The reply; absent when the service sent nothing back.
     public var reply: CapturedBytes?
-    /// Why the exchange ended: `closed`, `idle`, `complete`, `cap`, `deadline`, `refused`, `error`.
+    /// Why the exchange ended: `closed`, `idle`, `complete`, `cap`, `deadline`, `refused`, `reset`,
+    /// `error`, or `interrupted` (the scan was stopped; the reply is what had arrived).
     public var ended: String
 
     public init(probe: String, reply: CapturedBytes?, ended: String) {

@@ -155,6 +155,11 @@ public struct PortEntry: Codable, Sendable, Equatable {
         get { extras.first?.service.service }
         set { updateExtras { $0.service.service = newValue } }
     }
+    /// Why probing the port could not finish for a local reason (`EMFILE`, ...).
+    public var probeError: String? {
+        get { extras.first?.service.probeError }
+        set { updateExtras { $0.service.probeError = newValue } }
+    }
     /// With `--capture`: the port's packets as the wire saw them.
     public var handshake: Handshake? {
         get { extras.first?.handshake }
@@ -170,6 +175,7 @@ public struct PortEntry: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case port, `protocol`, state, reason, errno, attempts, banner, probes, http, tls, service, handshake
         case rttMs = "rtt_ms"
+        case probeError = "probe_error"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -186,6 +192,7 @@ public struct PortEntry: Codable, Sendable, Equatable {
         http = try container.decodeIfPresent(HTTPResponse.self, forKey: .http)
         tls = try container.decodeIfPresent(TLSInfo.self, forKey: .tls)
         service = try container.decodeIfPresent(ServiceMatch.self, forKey: .service)
+        probeError = try container.decodeIfPresent(String.self, forKey: .probeError)
         handshake = try container.decodeIfPresent(Handshake.self, forKey: .handshake)
     }
 
@@ -203,6 +210,7 @@ public struct PortEntry: Codable, Sendable, Equatable {
         try container.encodeIfPresent(http, forKey: .http)
         try container.encodeIfPresent(tls, forKey: .tls)
         try container.encodeIfPresent(service, forKey: .service)
+        try container.encodeIfPresent(probeError, forKey: .probeError)
         try container.encodeIfPresent(handshake, forKey: .handshake)
     }
 

@@ -24,7 +24,9 @@ public struct TableRendering: Sendable {
             if shown.isEmpty {
                 out += "no port to list\n"
             } else {
-                let probed = host.ports.contains { $0.service != nil || $0.banner != nil || $0.probes != nil }
+                let probed = host.ports.contains {
+                    $0.service != nil || $0.banner != nil || $0.probes != nil || $0.probeError != nil
+                }
                 let captured = host.ports.contains { $0.handshake != nil }
                 var header = ["RTT"]
                 if captured { header.append("HANDSHAKE") }
@@ -122,6 +124,9 @@ public struct TableRendering: Sendable {
             if let subject = tls.subject { parts.append("subject \(subject)") }
             if let notAfter = tls.notAfter { parts.append("not after \(notAfter.prefix(10))") }
             lines.append("tls: " + clip(parts.joined(separator: "; ")))
+        }
+        if let error = entry.probeError {
+            lines.append("not fully probed: \(error) (a local failure, not the port's)")
         }
         // Status lines, headers, titles and certificate names are the service's words: escaped so
         // they cannot drive the terminal or forge a row.
