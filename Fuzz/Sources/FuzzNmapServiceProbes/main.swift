@@ -18,9 +18,13 @@ fuzz { bytes in
         invariant(!error.description.isMultiline, "error on more than one line: \(error)")
         return
     }
+    // Counted as the reader sees lines: words split at scalars, not graphemes (a space followed by
+    // a combining mark is one Character but still ends the word).
     let matchLines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         .filter { line in
-            let word = line.drop { $0 == " " || $0 == "\t" || $0 == "\r" }.prefix { $0 != " " && $0 != "\t" }
+            let isSpace = { (scalar: Unicode.Scalar) in scalar == " " || scalar == "\t" || scalar == "\r" }
+            let word = String(
+                String.UnicodeScalarView(line.unicodeScalars.drop(while: isSpace).prefix { !isSpace($0) }))
             return word == "match" || word == "softmatch"
         }
     invariant(rules.matchCount + rules.skippedMatchCount <= matchLines.count, "more matches than match lines")
