@@ -1,0 +1,31 @@
+// Fuzzes recon's service rules format (ServiceRules(path:text:)): probes, payloads, match lines
+// (their regexes are compiled, not matched), port tables. Checks: errors name a line of the file
+// and stay on one line; a parsed file answers its queries and merges with itself.
+import FuzzSupport
+
+@testable import ReconCore
+
+let path = "fuzz.rules"
+
+fuzz { bytes in
+    let text = bytes.text
+    let rules: ServiceRules
+    do throws(ServiceRulesError) {
+        rules = try ServiceRules(path: path, text: text)
+    } catch {
+        invariant((1...max(1, text.lineCount)).contains(error.line), "error at line \(error.line): \(error)")
+        invariant(error.description == "\(path):\(error.line): \(error.message)", "odd error: \(error)")
+        invariant(!error.description.isMultiline, "error on more than one line: \(error)")
+        return
+    }
+    invariant(rules.matchCount <= text.lineCount && rules.probeCount <= text.lineCount, "more rules than lines")
+    for port: UInt16 in [1, 22, 80, 443, 6379, 65535] {
+        let probes = rules.probes(for: port) + rules.otherProbes(for: port)
+        invariant(probes.count == rules.probeCount, "probes for \(port) are not every probe once")
+        invariant(rules.hasPortSpecificProbe(for: port) == probes.contains { $0.ports.contains(port) }, "port probes")
+        _ = rules.portTableName(for: port)
+    }
+    let merged = rules.merging(rules)
+    invariant(merged.probeCount == rules.probeCount, "merging with itself added probes")
+    invariant(merged.matchCount == 2 * rules.matchCount, "merging with itself lost matches")
+}

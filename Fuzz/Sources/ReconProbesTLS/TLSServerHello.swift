@@ -1,0 +1,1 @@
+../../../Sources/ReconProbes/TLSServerHello.swift
