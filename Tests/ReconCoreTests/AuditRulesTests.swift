@@ -307,6 +307,14 @@ struct WaiverTests {
             fingerprint: AuditFinding.fingerprint(rule: rule, host: host, port: port, place: "banner"))
     }
 
+    @Test(
+        "a signed year, month or day is no date (fuzz finding F1)",
+        arguments: ["+027-03-31", "2027-+3-31", "2027-03-+1", "-027-03-31", " 027-03-31"])
+    func signedExpiryDateIsRefused(date: String) {
+        #expect(!Waivers.isDate(date))
+        #expect(throws: WaiverFileError.self) { try Waivers(path: "w", text: "waive rule r expires \(date) reason x") }
+    }
+
     @Test func selectionAndExpiry() throws {
         let target = finding()
         let waivers = try Waivers(

@@ -97,6 +97,14 @@ struct HTTPResponseTests {
         #expect(HTTPResponse.completeLength(bytes(text)) == nil)
     }
 
+    @Test("a title cut to its limit does not end in the space the cut fell after (fuzz finding F2)")
+    func longTitleIsTrimmedAfterTheCut() throws {
+        let words = String(repeating: "x", count: HTTPResponse.maximumTitleLength - 1) + " tail"
+        let text = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<title>\(words)</title>"
+        let title = try #require(HTTPResponse.parse(bytes(text))?.title)
+        #expect(title == String(repeating: "x", count: HTTPResponse.maximumTitleLength - 1))
+    }
+
     @Test func chunkedBodyStillHasATitle() throws {
         let text =
             "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"

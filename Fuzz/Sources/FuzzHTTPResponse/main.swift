@@ -33,7 +33,7 @@ fuzz { bytes in
     if let title = response.title {
         invariant(!title.isEmpty && title.count <= HTTPResponse.maximumTitleLength, "title of \(title.count)")
         invariant(title.first != " " && !title.contains("  "), "untrimmed title '\(title)'")
-        knownIssue("F2", title.last != " ", "title cut after a space: '\(title)'")
+        invariant(title.last != " ", "title cut after a space: '\(title)'")
         invariant(!title.unicodeScalars.contains { $0 == "\n" || $0 == "\r" || $0 == "\t" }, "title on lines")
     }
 }

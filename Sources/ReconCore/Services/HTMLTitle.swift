@@ -21,7 +21,8 @@ enum HTMLTitle {
         let words = decodeEntities(raw).split(whereSeparator: { $0.isWhitespace })
         let title = words.joined(separator: " ")
         guard !title.isEmpty else { return nil }
-        return String(title.prefix(HTTPResponse.maximumTitleLength))
+        // Cut, then trim: a cut can end right after a joining space.
+        return String(title.prefix(HTTPResponse.maximumTitleLength)).trimmingWhitespace()
     }
 
     /// Decodes `&amp; &lt; &gt; &quot; &#39; &apos; &nbsp;` and numeric references; leaves others.
