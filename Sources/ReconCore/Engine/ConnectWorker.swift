@@ -317,7 +317,8 @@ final class ConnectWorker {
     /// The socket connected to itself: the kernel chose the target port as the source port.
     /// Nothing listens there; try again from another source port, a few times.
     private func selfConnect(work: Int, retry: RetryState, rtt: Int64, fd: Int32) {
-        close(fd)
+        // A reset, not a FIN: a socket closing on itself would sit in TIME_WAIT for 60 s.
+        recon_close_reset(fd)
         var next = retry
         next.selfConnects += 1
         next.attempts -= 1
