@@ -50,8 +50,13 @@ struct ScanArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Connects in flight (default: from the open-file limit, at most 4096).")
     var concurrency: Int?
 
-    @Option(parsing: .unconditional, help: "At most this many connects per second.")
+    @Option(
+        parsing: .unconditional, help: "At most this many connects per second, retries included (0.001-10000000).")
     var rate: Double?
+
+    /// Connects per second that `--rate` accepts: one per 1000 s up to ten million per second
+    /// (beyond the fastest a connect scan gets; NaN and infinity are outside).
+    static let rateRange = 0.001...10_000_000.0
 
     @Option(
         parsing: .unconditional, help: "Event-loop threads at most (default: one per core; small scans use fewer).")
@@ -112,7 +117,9 @@ struct ScanArguments: ParsableArguments {
         if let concurrency, concurrency < 1 || concurrency > 65536 {
             throw ValidationError("--concurrency must be 1-65536")
         }
-        if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
+        if let rate, !(Self.rateRange ~= rate) {
+            throw ValidationError("--rate must be 0.001-10000000 (connects per second)")
+        }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1-64") }
         if let captureBuffer, !(1...1024).contains(captureBuffer) {
             throw ValidationError("--capture-buffer must be 1-1024 (MiB)")

@@ -175,6 +175,11 @@ struct ScanInvocation {
         }
         var outcome = engine.scan(targets: plan.targets, ports: plan.ports, onResult: handler)
         let captured = capture?.finish()
+        if let failure = outcome.failure {
+            // Nothing was scanned: no report, rather than one of made-up results.
+            ReconFailure(message: failure.description, code: .failure).report()
+            return .failure
+        }
         if let lines, !streamNow {
             for (index, results) in outcome.results.enumerated() {
                 let handshakes = captured?.0[plan.targets[index].address]
@@ -229,10 +234,32 @@ struct ScanInvocation {
             return .failure
         }
         switch outcome.stopSignal {
-        case 0: return report.audit?.failed == true ? .findings : .success
+        case 0:
+            if let untested = Self.untested(outcome) {
+                ReconFailure(message: untested, code: .failure).report()
+                return .failure
+            }
+            return report.audit?.failed == true ? .findings : .success
         case SIGTERM: return .terminated
         default: return .interrupted
         }
+    }
+
+    /// What to say when recon itself could not test some ports (`error`, `local-error`): the
+    /// report lists them, and the run must not look like a success.
+    private static func untested(_ outcome: ScanOutcome) -> String? {
+        var count = 0
+        var errnos = Set<String>()
+        for results in outcome.results {
+            for result in results where result.reason == .localError {
+                count += 1
+                if let name = result.errnoName { errnos.insert(name) }
+            }
+        }
+        guard count > 0 else { return nil }
+        let cause = errnos.sorted().joined(separator: ", ")
+        return "\(count) port\(count == 1 ? "" : "s") could not be tested (local-error: \(cause)); "
+            + "the report lists them as error"
     }
 
     /// Runs the audit rules over what probing found, applies the waivers (saying on standard

@@ -74,3 +74,91 @@ struct EngineIntegrationTests {
         #expect(elapsed >= 0.2, "100 connects at 400/s take about 0.25 s, took \(elapsed)")
     }
 }
+
+@Suite("Connect engine when threads cannot run")
+struct EngineStarvationTests {
+    @Test func threadWithoutEventLoopLeavesItsWorkToTheOthers() throws {
+        var options = ScanOptions()
+        options.threads = 2
+        var engine = ConnectEngine(options: options)
+        // Thread 0 never gets an epoll instance. Before, it reported every port not yet handed
+        // out as `error EMFILE`.
+        engine.makeEventLoop = { worker in
+            worker == 0 ? -EMFILE : ConnectEngine.epollEventLoop(worker)
+        }
+        let targets = try loopbackTargets(["127.0.0.1"])
+        let ports = try PortList(parsing: "1-3000")
+        let outcome = engine.scan(targets: targets, ports: ports)
+        #expect(outcome.threads == 2)
+        #expect(outcome.failure == nil)
+        #expect(outcome.complete)
+        #expect(outcome.results[0].count == 3000)
+        #expect(outcome.results[0].allSatisfy { $0.state != .error })
+        #expect(outcome.localFailures >= 1)
+    }
+
+    @Test func noEventLoopAnywhereIsAFailureNotErrorPorts() throws {
+        var options = ScanOptions()
+        options.threads = 2
+        options.localFailureLimit = 3
+        var engine = ConnectEngine(options: options)
+        engine.makeEventLoop = { _ in -EMFILE }
+        let outcome = engine.scan(targets: try loopbackTargets(["127.0.0.1"]), ports: try PortList(parsing: "1-3000"))
+        #expect(outcome.failure == ScanFailure(errno: EMFILE))
+        #expect(!outcome.complete)
+        #expect(outcome.results[0].isEmpty)
+        #expect(outcome.stopSignal == 0)
+    }
+}
+
+@Suite("Rate schedule")
+struct RateScheduleTests {
+    func shared(rate: Double) throws -> SharedScan {
+        var options = ScanOptions()
+        options.rate = rate
+        return SharedScan(
+            targets: try loopbackTargets(["127.0.0.1"]), ports: [1], options: options, threads: 2, concurrency: 2,
+            onResult: nil, shouldStop: { 0 }, makeEventLoop: { _ in -EINVAL })
+    }
+
+    /// Grants of two threads asking every 0.1 ms from `start` for `seconds`.
+    func grants(_ shared: SharedScan, from start: Int64, seconds: Double) -> [Int64] {
+        var granted: [Int64] = []
+        var now = start
+        while now < start + Int64(seconds * 1e9) {
+            for _ in 0..<2 where shared.claimSendSlot(now: now) == nil { granted.append(now) }
+            now += 100_000
+        }
+        return granted
+    }
+
+    func busiestSecond(_ times: [Int64]) -> Int {
+        var busiest = 0
+        var first = 0
+        for last in times.indices {
+            while times[last] - times[first] >= 1_000_000_000 { first += 1 }
+            busiest = max(busiest, last - first + 1)
+        }
+        return busiest
+    }
+
+    @Test func oneScheduleForAllThreadsAndNoCatchUpBurst() throws {
+        let shared = try shared(rate: 10)
+        let start = monotonicNanoseconds()
+        let first = grants(shared, from: start, seconds: 3)
+        #expect(first.count >= 30 && first.count <= 31, "\(first.count) grants in 3 s")
+        // One connect at the start, not one per thread (nor two).
+        #expect(first.count >= 2 && first[1] - first[0] >= 99_000_000)
+        #expect(busiestSecond(first) <= 11)
+        // After 10 s without asking: one slot at once and one more, no burst of saved-up slots.
+        let later = grants(shared, from: start + 13_000_000_000, seconds: 2)
+        #expect(later.filter { $0 == start + 13_000_000_000 }.count <= 2)
+        #expect(busiestSecond(first + later) <= 11)
+    }
+
+    @Test(arguments: [1e-10, 0.001, 1e7, 1e12, .infinity])
+    func intervalNeverTraps(rate: Double) {
+        let interval = SharedScan.interval(rate: rate)
+        #expect(interval >= 0 && interval <= 86_400_000_000_000)
+    }
+}

@@ -37,6 +37,78 @@ public final class NetworkNamespace: @unchecked Sendable {
         try run([CommandRunner.reconBinary] + arguments, timeout: timeout)
     }
 
+    /// Starts recon inside the namespace without waiting for it (for scans at the same time).
+    public func startRecon(_ arguments: [String]) throws -> RunningCommand {
+        try CommandRunner.start("/usr/sbin/ip", ["netns", "exec", name, CommandRunner.reconBinary] + arguments)
+    }
+
+    /// Sets a kernel setting of the namespace (`net.ipv4.ip_local_port_range=40000 40199`);
+    /// network settings such as this one are the namespace's own.
+    public func sysctl(_ setting: String) throws {
+        try Self.check(run(["sysctl", "-q", "-w", setting]))
+    }
+
+    /// Runs `body` while recording when each TCP SYN to a port in `ports` left on `lo`: the
+    /// kernel's timestamps (SO_TIMESTAMPNS on an AF_PACKET socket, so a busy recorder cannot
+    /// bunch them up), in seconds, ascending. Retransmitted SYNs count too.
+    public func recordingSYNs<T>(to ports: ClosedRange<Int>, _ body: () throws -> T) throws -> (T, [Double]) {
+        let script = """
+            import select, signal, socket, struct, sys, time
+            low, high = int(sys.argv[1]), int(sys.argv[2])
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+            s.bind(("lo", 0))
+            s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
+            stop = []
+            signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+            # The test runner's threads may block SIGTERM, and a spawned child inherits that.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+            print("ready", flush=True)
+            times, end = [], time.monotonic() + 120
+            while time.monotonic() < end and not stop:
+                if not select.select([s], [], [], 0.05)[0]:
+                    continue
+                data, ancillary, _, address = s.recvmsg(128, 64)
+                # Each loopback packet is seen leaving and arriving: keep one. IPv4 over Ethernet only.
+                if address[2] == socket.PACKET_OUTGOING or len(data) < 48 or (data[12], data[13]) != (8, 0):
+                    continue
+                ip = data[14:]
+                tcp = ip[(ip[0] & 15) * 4:]
+                if ip[9] != 6 or tcp[13] & 0x12 != 0x02 or not low <= struct.unpack("!H", tcp[2:4])[0] <= high:
+                    continue
+                for level, kind, value in ancillary:
+                    if level == socket.SOL_SOCKET and kind == 35:
+                        seconds, nanoseconds = struct.unpack("qq", value[:16])
+                        times.append(seconds + nanoseconds / 1e9)
+            print(" ".join("%.9f" % t for t in sorted(times)), flush=True)
+            """
+        let recorder = try CommandRunner.start(
+            "/usr/sbin/ip",
+            ["netns", "exec", name, "python3", "-c", script, String(ports.lowerBound), String(ports.upperBound)])
+        for _ in 0..<250 where !recorder.stdoutSoFar.hasPrefix("ready") { usleep(20_000) }
+        guard recorder.stdoutSoFar.hasPrefix("ready") else {
+            recorder.signal(SIGKILL)
+            _ = try? recorder.finish(timeout: 2)
+            throw TestSetupError("the SYN recorder did not start")
+        }
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            recorder.signal(SIGKILL)
+            _ = try? recorder.finish(timeout: 2)
+            throw error
+        }
+        usleep(100_000)  // the last packets reach the recorder
+        recorder.signal(SIGTERM)
+        let output = try recorder.finish(timeout: 10)
+        let lines = output.stdout.split(separator: "\n")
+        guard output.status == 0, lines.first == "ready" else {
+            throw TestSetupError(
+                "the SYN recorder failed (\(output.status)): \(output.stderr) \(output.stdout.prefix(200))")
+        }
+        return (value, lines.dropFirst().first.map { $0.split(separator: " ").compactMap { Double($0) } } ?? [])
+    }
+
     /// Adds an iptables rule (`-A CHAIN ...`) inside the namespace.
     public func iptables(_ arguments: [String]) throws {
         try Self.check(run(["iptables"] + arguments))

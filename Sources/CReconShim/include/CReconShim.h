@@ -16,6 +16,10 @@ int recon_epoll_add_out(int epfd, int fd, uint64_t token);
 /// Waits for events; fills tokens[i] with the ready sockets' tokens. Returns count, 0 or -1.
 int recon_epoll_wait(int epfd, uint64_t *tokens, int max, int timeout_ms);
 
+/// As recon_epoll_wait, with a timeout in nanoseconds (epoll_pwait2; epoll_wait in whole
+/// milliseconds where the kernel lacks it).
+int recon_epoll_wait_ns(int epfd, uint64_t *tokens, int max, int64_t timeout_ns);
+
 /// Opens a non-blocking TCP socket for the address family and starts a connect.
 /// Returns 0 with *out_fd set when the connect is under way (or done), or an
 /// errno value (no fd left open) when socket() or connect() failed at once.
@@ -23,8 +27,16 @@ int recon_epoll_wait(int epfd, uint64_t *tokens, int max, int timeout_ms);
 int recon_start_connect(const struct sockaddr *addr, socklen_t len, int *out_fd, int *immediate);
 /// Reads and clears SO_ERROR. Returns the pending errno (0 = connected).
 int recon_socket_error(int fd);
-/// 1 if the socket's local address and port equal the remote ones (TCP self-connect).
-int recon_is_self_connect(int fd);
+/// Where a connected socket's peer is: 2 = its own address and port (TCP self-connect),
+/// 1 = its own address, another port (the target is on this host), 0 = another address,
+/// -1 = not connected (getpeername failed).
+int recon_connect_peer(int fd);
+/// Whether a TCP listener on this host (network namespace) could have accepted a connect to
+/// `target` (sockaddr_in or sockaddr_in6 with the port set): 1 yes, 0 no, or -errno when
+/// it cannot be told. Asks the kernel over NETLINK_SOCK_DIAG: first the listener a SYN to
+/// the target would reach, then, only if there is none, any listener on the port at all.
+/// `*netlink` holds the netlink socket, opened on first use (pass -1); the caller closes it.
+int recon_listener_exists(int *netlink, const struct sockaddr *target);
 /// Closes with SO_LINGER {1,0}: an RST, no TIME_WAIT.
 void recon_close_reset(int fd);
 

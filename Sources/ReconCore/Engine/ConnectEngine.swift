@@ -26,6 +26,26 @@ public struct ScanOutcome: Sendable {
     /// Threads and connects in flight actually used.
     public var threads: Int
     public var concurrency: Int
+    /// Connects that met another local socket instead of a listener (TCP simultaneous open),
+    /// retried from another source port; never reported as open.
+    public var phantoms: Int = 0
+    /// Set when the scan could not run at all (no thread could get an event loop).
+    public var failure: ScanFailure?
+}
+
+/// Why a connect scan could not finish: no worker thread could get an event loop or start a
+/// connect (out of descriptors). Ports left undone are not reported; no result is made up.
+public struct ScanFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The errno of the last failed try (EMFILE, ENFILE, ENOMEM).
+    public var errno: Int32
+
+    public init(errno: Int32) { self.errno = errno }
+
+    public var description: String {
+        let name = errno == 0 ? "unknown error" : "\(ErrnoName.name(errno)) (\(String(cString: strerror(errno))))"
+        let hint = errno == EMFILE || errno == ENFILE ? "; raise the open-file limit (ulimit -n)" : ""
+        return "cannot scan: no thread could start connects: \(name)\(hint)"
+    }
 }
 
 /// The connect scanner: non-blocking connects in a bounded window, on one epoll loop per thread.
@@ -35,6 +55,15 @@ public struct ConnectEngine: Sendable {
     public let options: ScanOptions
     /// Asks whether to stop (default: SIGINT or SIGTERM arrived).
     public let shouldStop: @Sendable () -> Int32
+
+    /// Makes worker N's event loop: an epoll descriptor, or -errno (a hook for tests).
+    var makeEventLoop: @Sendable (_ worker: Int) -> Int32 = Self.epollEventLoop
+
+    /// A new epoll instance, or -errno.
+    static let epollEventLoop: @Sendable (_ worker: Int) -> Int32 = { _ in
+        let descriptor = recon_epoll_create()
+        return descriptor >= 0 ? descriptor : -errno
+    }
 
     public init(options: ScanOptions, shouldStop: @escaping @Sendable () -> Int32 = { recon_stop_signal() }) {
         self.options = options
@@ -56,7 +85,7 @@ public struct ConnectEngine: Sendable {
         let (threads, concurrency) = layout(workItems: total)
         let shared = SharedScan(
             targets: targets, ports: ports.ports, options: options, threads: threads,
-            concurrency: concurrency, onResult: onResult, shouldStop: shouldStop)
+            concurrency: concurrency, onResult: onResult, shouldStop: shouldStop, makeEventLoop: makeEventLoop)
         defer { shared.deallocate() }
 
         let workers = (0..<threads).map { ConnectWorker(shared: shared, index: $0) }
@@ -80,10 +109,16 @@ public struct ConnectEngine: Sendable {
         }
         let stopSignal = workers.map(\.stoppedBy).max() ?? 0
         let done = results.reduce(0) { $0 + $1.count }
-        return ScanOutcome(
+        var outcome = ScanOutcome(
             results: results, estimators: estimators, complete: done == total, stopSignal: stopSignal,
             localFailures: workers.reduce(0) { $0 + $1.localFailures }, threads: threads,
-            concurrency: concurrency)
+            concurrency: concurrency, phantoms: workers.reduce(0) { $0 + $1.phantoms })
+        // A worker stops with items undone only when stopped by a signal or when it cannot start
+        // connects (then it hands them to the others): items left undone mean no worker could.
+        if done < total && stopSignal == 0 {
+            outcome.failure = ScanFailure(errno: workers.map(\.lastLocalErrno).first { $0 != 0 } ?? 0)
+        }
+        return outcome
     }
 }
 
@@ -105,13 +140,28 @@ final class SharedScan: @unchecked Sendable {
     let shouldStop: @Sendable () -> Int32
     let total: Int
     let cursor = Atomic<Int>(0)
+    /// Items given up by workers that could not start connects, for the others to take.
+    private let orphans = Mutex<[Pending]>([])
+    let orphanCount = Atomic<Int>(0)
+    /// Workers that hold items but have not started a connect yet, so may still give them up:
+    /// no worker finishes while one of them runs.
+    let unproven = Atomic<Int>(0)
     let results: UnsafeMutableBufferPointer<PortResult?>
     /// Socket address templates per target (port filled in per connect).
     let addresses: [SocketAddress]
+    /// Per target: an address of this host (loopback or an interface's), where a connect can
+    /// meet another local socket instead of a listener.
+    let localTargets: [Bool]
+    let makeEventLoop: @Sendable (_ worker: Int) -> Int32
+    /// Nanoseconds between connect starts over all threads (`--rate`); 0 = unpaced.
+    let sendInterval: Int64
+    /// The one rate schedule all threads share: the earliest time the next connect may start.
+    private let nextSendAt: Atomic<Int64>
 
     init(
         targets: [AuthorizedTarget], ports: [UInt16], options: ScanOptions, threads: Int, concurrency: Int,
-        onResult: ResultHandler?, shouldStop: @escaping @Sendable () -> Int32
+        onResult: ResultHandler?, shouldStop: @escaping @Sendable () -> Int32,
+        makeEventLoop: @escaping @Sendable (_ worker: Int) -> Int32
     ) {
         self.targets = targets
         self.ports = ports
@@ -124,6 +174,50 @@ final class SharedScan: @unchecked Sendable {
         results = .allocate(capacity: max(total, 1))
         results.initialize(repeating: nil)
         addresses = targets.map { SocketAddress($0.address) }
+        let own = Set(InterfaceAddress.current().map(\.address))
+        localTargets = targets.map { $0.address.isLoopback || own.contains($0.address) }
+        self.makeEventLoop = makeEventLoop
+        sendInterval = Self.interval(rate: options.rate)
+        nextSendAt = Atomic(monotonicNanoseconds())
+    }
+
+    func adopt(_ items: [Pending]) {
+        guard !items.isEmpty else { return }
+        orphans.withLock { list in
+            list.append(contentsOf: items)
+            orphanCount.wrappingAdd(items.count, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    func takeOrphan() -> Pending? {
+        orphans.withLock { list in
+            guard let item = list.popLast() else { return nil }
+            orphanCount.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+            return item
+        }
+    }
+
+    /// Nanoseconds between connects for `rate` per second (nil or not positive: unpaced),
+    /// at most a day, so any Double is safe.
+    static func interval(rate: Double?) -> Int64 {
+        guard let rate, rate > 0 else { return 0 }
+        return Int64(min(1e9 / rate, 86_400e9))
+    }
+
+    /// Claims the rate schedule's next slot at `now`: nil when a connect may start now, else
+    /// the time its slot opens. Slots are one interval apart; after idling the schedule restarts
+    /// from `now` less one interval (so a late wake-up loses no slot, and no burst of saved-up
+    /// slots follows): at most R + 1 connects start in any one-second window, over all threads.
+    func claimSendSlot(now: Int64) -> Int64? {
+        var slot = nextSendAt.load(ordering: .relaxed)
+        while true {
+            if slot > now { return slot }
+            let next = max(slot, now - sendInterval) + sendInterval
+            let (exchanged, original) = nextSendAt.compareExchange(
+                expected: slot, desired: next, ordering: .relaxed)
+            if exchanged { return nil }
+            slot = original
+        }
     }
 
     func deallocate() { results.deallocate() }

@@ -7,6 +7,21 @@ import Synchronization
     import Darwin
 #endif
 
+/// What a work item carries between attempts.
+struct RetryState {
+    var attempts: Int32 = 0
+    var localFailures: Int16 = 0
+    var selfConnects: Int8 = 0
+    var phantoms: Int8 = 0
+}
+
+/// A work item waiting to be (re)connected.
+struct Pending {
+    var work: Int
+    var retry: RetryState
+    var notBefore: Int64
+}
+
 /// One thread's event loop: keeps up to its share of the window in flight, classifies each
 /// answer by errno, expires unanswered connects, and retries what needs retrying.
 final class ConnectWorker {
@@ -18,22 +33,11 @@ final class ConnectWorker {
         var retry = RetryState()
     }
 
-    /// What a work item carries between attempts.
-    private struct RetryState {
-        var attempts: Int32 = 0
-        var localFailures: Int16 = 0
-        var selfConnects: Int16 = 0
-    }
-
-    /// A work item waiting to be (re)connected.
-    private struct Pending {
-        var work: Int
-        var retry: RetryState
-        var notBefore: Int64
-    }
-
     private static let chunk = 16
-    private static let maximumSelfConnects: Int16 = 3
+    private static let maximumSelfConnects: Int8 = 3
+    /// Phantom connects (TCP simultaneous open with another local socket) retried for free;
+    /// past this many, each counts as an unanswered attempt.
+    private static let maximumPhantoms: Int8 = 5
     private static let expiryScanInterval: Int64 = 2_000_000
     /// Connects that are being answered, per thread. More only adds queueing: on loopback 128
     /// per thread measured fastest (0.56 s full range) against 1024 (0.71 s). Connects left
@@ -41,8 +45,12 @@ final class ConnectWorker {
     static let answeringWindow = 128
     /// A connect older than this many smoothed RTTs (and at least 5 ms) counts as stalled.
     private static let stallFactor: Int64 = 4
+    /// A worker that never started a connect retires after failing this long (and more than
+    /// `localFailureLimit` times), before any of its items would be reported as `error`.
+    private static let retireAfter: Int64 = 2_000_000_000
 
     private let shared: SharedScan
+    private let index: Int
     private let targetCount: Int
     private let timeoutPolicy: TimeoutPolicy
     private let maximumAttempts: Int32
@@ -57,20 +65,41 @@ final class ConnectWorker {
     private var workEnd = 0
     private var cursorDone = false
     private var pausedUntil: Int64 = 0
-    private var nextSendAt: Int64 = 0
-    private let sendInterval: Int64
+    /// An item taken but not started: the shared rate schedule had no slot for it yet.
+    private var held: Pending?
+    /// When the rate schedule's next slot opens (meaningful while `held` is set).
+    private var heldUntil: Int64 = 0
     private var lastExpiryScan: Int64 = 0
     private var successesSinceFailure = 0
+    /// The NETLINK_SOCK_DIAG socket asking for listeners, opened on first use.
+    private var diagSocket: Int32 = -1
+    /// True once a connect of this worker started (socket and connect without a local failure).
+    private var proven = false
+    /// True while this worker counts in `shared.unproven`: it may hold items and may yet retire.
+    private var countedUnproven = false
+    /// Local failures since the last connect that started, and when the first of them happened.
+    private var failureStreak = 0
+    private var streakStartedAt: Int64 = 0
 
     /// Learned round-trip estimates, per target.
     private(set) var estimators: [RTTEstimator]
     /// Local failures met and backed off.
     private(set) var localFailures = 0
+    /// Connects that completed to a local port with no listener (TCP simultaneous open with
+    /// another local socket), retried from another source port.
+    private(set) var phantoms = 0
+    /// True once this worker had its event loop and took part in the scan.
+    private(set) var ran = false
+    /// True once this worker gave its items to the others (see `retire`).
+    private(set) var retired = false
+    /// The errno of the last local failure (event loop, socket, connect), or 0.
+    private(set) var lastLocalErrno: Int32 = 0
     /// The signal that stopped this worker, or 0.
     private(set) var stoppedBy: Int32 = 0
 
     init(shared: SharedScan, index: Int) {
         self.shared = shared
+        self.index = index
         targetCount = shared.targets.count
         timeoutPolicy = shared.options.timeout
         maximumAttempts = Int32(max(0, shared.options.retries) + 1)
@@ -80,21 +109,18 @@ final class ConnectWorker {
         slots = [Slot](repeating: Slot(), count: capacity)
         freeSlots = Array((0..<capacity).reversed())
         estimators = [RTTEstimator](repeating: RTTEstimator(), count: shared.targets.count)
-        if let rate = shared.options.rate, rate > 0 {
-            sendInterval = Int64(Double(shared.threads) * 1e9 / rate)
-        } else {
-            sendInterval = 0
-        }
     }
 
-    /// Runs until every item this worker took is decided, or a stop is requested.
+    /// Runs until every item this worker took is decided, or a stop is requested. A worker that
+    /// cannot get an event loop takes no work: it leaves the scan to the others.
     func run() {
-        let epoll = recon_epoll_create()
-        guard epoll >= 0 else {
-            failEverything(errno: errno)
-            return
+        guard let epoll = openEventLoop() else { return }
+        ran = true
+        defer {
+            close(epoll)
+            if diagSocket >= 0 { close(diagSocket) }
+            uncountUnproven()
         }
-        defer { close(epoll) }
         let maxEvents = 256
         var tokens = [UInt64](repeating: 0, count: maxEvents)
         lastExpiryScan = monotonicNanoseconds()
@@ -107,8 +133,21 @@ final class ConnectWorker {
             }
             var now = monotonicNanoseconds()
             fill(epoll: epoll, now: now)
-            if inFlight == 0 && pending.isEmpty && cursorDone { return }
-            let count = recon_epoll_wait(epoll, &tokens, Int32(maxEvents), waitMilliseconds(now: now))
+            if retired { return }
+            var idle = false
+            if inFlight == 0 && pending.isEmpty && held == nil && cursorDone {
+                // Nothing held: done, unless a worker that may yet give its items up still runs.
+                uncountUnproven()
+                if shared.unproven.load(ordering: .sequentiallyConsistent) == 0
+                    && shared.orphanCount.load(ordering: .sequentiallyConsistent) == 0
+                {
+                    return
+                }
+                idle = true
+            }
+            now = monotonicNanoseconds()
+            let wait = idle ? 5_000_000 : waitNanoseconds(now: now)
+            let count = recon_epoll_wait_ns(epoll, &tokens, Int32(maxEvents), wait)
             now = monotonicNanoseconds()
             if count > 0 {
                 for index in 0..<Int(count) { complete(slot: Int(tokens[index]), now: now) }
@@ -120,16 +159,46 @@ final class ConnectWorker {
         }
     }
 
+    /// The event loop (epoll), or nil when none could be had: like any local failure, a failed
+    /// try (EMFILE, ENFILE, ENOMEM) is backed off and retried, a bounded number of times, and
+    /// given up at once when every item has been handed out to workers that run.
+    private func openEventLoop() -> Int32? {
+        var failures = 0
+        while true {
+            let result = shared.makeEventLoop(index)
+            if result >= 0 { return result }
+            lastLocalErrno = -result
+            localFailures += 1
+            failures += 1
+            guard failures <= shared.options.localFailureLimit else { return nil }
+            let delay = min(Int64(5_000_000) << Int64(min(failures, 7)), 500_000_000)
+            let until = monotonicNanoseconds() + delay
+            while monotonicNanoseconds() < until {
+                if shared.cursor.load(ordering: .relaxed) >= shared.total { return nil }
+                let signal = shared.shouldStop()
+                if signal != 0 {
+                    stoppedBy = signal
+                    return nil
+                }
+                usleep(UInt32(min(10_000, max(1, (until - monotonicNanoseconds()) / 1000))))
+            }
+        }
+    }
+
     // MARK: starting connects
 
     private func fill(epoll: Int32, now: Int64) {
         guard now >= pausedUntil else { return }
         while inFlight < windowLimit && inFlight - stalled < Self.answeringWindow {
-            if sendInterval > 0 {
-                if nextSendAt > now { return }
-                nextSendAt = max(nextSendAt, now - sendInterval) + sendInterval
+            // Take the item first: a worker with nothing to do must not claim (and so waste) a
+            // slot of the shared rate schedule, nor wait for one.
+            guard let item = held ?? nextItem(now: now) else { return }
+            held = nil
+            if shared.sendInterval > 0, let slot = shared.claimSendSlot(now: monotonicNanoseconds()) {
+                held = item
+                heldUntil = slot
+                return
             }
-            guard let item = nextItem(now: now) else { return }
             start(item, epoll: epoll)
             if now < pausedUntil { return }
         }
@@ -139,9 +208,14 @@ final class ConnectWorker {
         if let index = pending.firstIndex(where: { $0.notBefore <= now }) {
             return pending.remove(at: index)
         }
+        if shared.orphanCount.load(ordering: .relaxed) > 0 {
+            countUnproven()
+            if let item = shared.takeOrphan() { return item }
+        }
         if nextWork >= workEnd {
             guard !cursorDone else { return nil }
-            let start = shared.cursor.wrappingAdd(Self.chunk, ordering: .relaxed).oldValue
+            countUnproven()
+            let start = shared.cursor.wrappingAdd(Self.chunk, ordering: .sequentiallyConsistent).oldValue
             guard start < shared.total else {
                 cursorDone = true
                 return nil
@@ -168,6 +242,11 @@ final class ConnectWorker {
             decide(work: item.work, retry: retry, errno: error, rtt: monotonicNanoseconds() - startedAt, fd: -1)
             return
         }
+        failureStreak = 0
+        if !proven {
+            proven = true
+            uncountUnproven()
+        }
         let slotIndex = freeSlots.removeLast()
         slots[slotIndex] = Slot(fd: fd, work: item.work, startedAt: startedAt, retry: retry)
         inFlight += 1
@@ -193,17 +272,28 @@ final class ConnectWorker {
         let target = work % targetCount
         switch ConnectOutcome.classify(errno: error) {
         case .final(let state, let reason):
-            if state == .open, fd >= 0, recon_is_self_connect(fd) != 0 {
-                close(fd)
-                var next = retry
-                next.selfConnects += 1
-                next.attempts -= 1
-                if next.selfConnects < Self.maximumSelfConnects {
-                    pending.append(Pending(work: work, retry: next, notBefore: 0))
-                } else {
-                    record(work: work, state: .closed, reason: .selfConnect, rtt: rtt, errno: 0, retry: retry)
+            if fd >= 0 && (state == .open || error == ECONNRESET) {
+                // Only a connect to this host can meet another local socket.
+                let peer = state == .open ? recon_connect_peer(fd) : -1
+                if peer == 2 {
+                    selfConnect(work: work, retry: retry, rtt: rtt, fd: fd)
+                    return
                 }
-                return
+                if shared.localTargets[target] || peer == 1 {
+                    let listener = shared.addresses[target].withPort(shared.ports[work / targetCount]) { address, _ in
+                        recon_listener_exists(&diagSocket, address)
+                    }
+                    if listener == 0 {
+                        phantom(work: work, retry: retry, fd: fd)
+                        return
+                    }
+                    if listener < 0 {
+                        // Cannot tell (EMFILE for the netlink socket...): a local failure.
+                        recon_close_reset(fd)
+                        backOff(work: work, retry: retry, errno: -listener)
+                        return
+                    }
+                }
             }
             if fd >= 0 {
                 if state == .open { recon_close_reset(fd) } else { close(fd) }
@@ -224,10 +314,47 @@ final class ConnectWorker {
         }
     }
 
+    /// The socket connected to itself: the kernel chose the target port as the source port.
+    /// Nothing listens there; try again from another source port, a few times.
+    private func selfConnect(work: Int, retry: RetryState, rtt: Int64, fd: Int32) {
+        // A reset, not a FIN: a socket closing on itself would sit in TIME_WAIT for 60 s.
+        recon_close_reset(fd)
+        var next = retry
+        next.selfConnects += 1
+        next.attempts -= 1
+        if next.selfConnects < Self.maximumSelfConnects {
+            pending.append(Pending(work: work, retry: next, notBefore: 0))
+        } else {
+            record(work: work, state: .closed, reason: .selfConnect, rtt: rtt, errno: 0, retry: retry)
+        }
+    }
+
+    /// The connect completed (or was reset) to a local port where nothing listens: a TCP
+    /// simultaneous open with another local socket whose source port is our target port and
+    /// whose target is our source port (one of ours, or another process's connect). No open
+    /// port; retry from another source port, without counting the attempt, a few times; after
+    /// that each such connect counts as an unanswered attempt. The reset tells the other socket.
+    private func phantom(work: Int, retry: RetryState, fd: Int32) {
+        recon_close_reset(fd)
+        phantoms += 1
+        var next = retry
+        next.phantoms += 1
+        if next.phantoms <= Self.maximumPhantoms {
+            next.attempts -= 1
+            pending.append(Pending(work: work, retry: next, notBefore: 0))
+        } else {
+            retryOrGiveUp(work: work, retry: next)
+        }
+    }
+
     /// A local failure: the scanner, not the port, failed. Shrink the window, pause, retry later.
     private func backOff(work: Int, retry: RetryState, errno error: Int32) {
         localFailures += 1
+        lastLocalErrno = error
         successesSinceFailure = 0
+        let now = monotonicNanoseconds()
+        if failureStreak == 0 { streakStartedAt = now }
+        failureStreak += 1
         var next = retry
         next.attempts -= 1
         next.localFailures += 1
@@ -237,9 +364,47 @@ final class ConnectWorker {
         }
         windowLimit = max(1, min(windowLimit, inFlight) * 3 / 4)
         let delay = min(Int64(5_000_000) << Int64(min(next.localFailures, 7)), 500_000_000)
-        let now = monotonicNanoseconds()
         pausedUntil = max(pausedUntil, now + delay / 4)
         pending.append(Pending(work: work, retry: next, notBefore: now + delay))
+        if !proven && failureStreak > shared.options.localFailureLimit
+            && now - streakStartedAt >= Self.retireAfter
+        {
+            retire()
+        }
+    }
+
+    /// A worker that has not started a single connect and keeps failing (its descriptors are
+    /// gone, to other threads or the limit): it hands every item it holds to the other workers
+    /// and stops. When no worker can start connects, the items stay unscanned and the scan
+    /// fails (`ScanFailure`), rather than reporting ports as errors one back-off at a time.
+    private func retire() {
+        var items = pending
+        if let held { items.append(held) }
+        for work in nextWork..<max(nextWork, workEnd) {
+            items.append(Pending(work: work, retry: RetryState(), notBefore: 0))
+        }
+        for index in items.indices {
+            items[index].notBefore = 0
+            items[index].retry.localFailures = 0
+        }
+        pending = []
+        held = nil
+        nextWork = workEnd
+        retired = true
+        shared.adopt(items)
+        uncountUnproven()
+    }
+
+    private func countUnproven() {
+        guard !proven && !countedUnproven else { return }
+        shared.unproven.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        countedUnproven = true
+    }
+
+    private func uncountUnproven() {
+        guard countedUnproven else { return }
+        shared.unproven.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        countedUnproven = false
     }
 
     private func retryOrGiveUp(work: Int, retry: RetryState) {
@@ -283,17 +448,21 @@ final class ConnectWorker {
         }
     }
 
-    private func waitMilliseconds(now: Int64) -> Int32 {
-        if inFlight > 0 { return 2 }
+    /// How long to wait for events: 2 ms while connects are in flight (expiry checks), but
+    /// never past the rate schedule's next slot for a held item, nor past a back-off or retry.
+    private func waitNanoseconds(now: Int64) -> Int64 {
         var until: Int64
-        if pausedUntil > now {
+        if inFlight > 0 {
+            until = now + 2_000_000
+            if held != nil && pausedUntil <= now { until = min(until, heldUntil) }
+        } else if pausedUntil > now {
             until = pausedUntil  // backing off: nothing starts before then
         } else {
             until = pending.lazy.map(\.notBefore).min() ?? .max
-            if sendInterval > 0 { until = min(until, nextSendAt) }
+            if held != nil { until = min(until, heldUntil) }
         }
         guard until != Int64.max else { return 0 }
-        return Int32(clamping: max(0, min((until - now + 999_999) / 1_000_000, 100)))
+        return max(0, min(until - now, 100_000_000))
     }
 
     private func abandonInFlight() {
@@ -302,11 +471,5 @@ final class ConnectWorker {
             slots[index].fd = -1
         }
         inFlight = 0
-    }
-
-    private func failEverything(errno error: Int32) {
-        while let item = nextItem(now: 0) {
-            record(work: item.work, state: .error, reason: .localError, rtt: nil, errno: error, retry: item.retry)
-        }
     }
 }

@@ -67,6 +67,14 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// True for 127.0.0.0/8 and ::1.
+    public var isLoopback: Bool {
+        switch self {
+        case .v4(let value): return value >> 24 == 127
+        case .v6(let value): return value == 1
+        }
+    }
+
     /// Number of bits in this family's addresses.
     public var bitWidth: Int { isIPv4 ? 32 : 128 }
 
