@@ -27,16 +27,18 @@ public struct ServiceProber: Sendable {
     }
 
     /// Probes `ports` of every target (index-aligned with `targets`); calls `onPort` as each
-    /// port is done. Stops early (keeping what is done) when `shouldStop` turns non-zero.
+    /// port is done. Stops early (keeping what is done) when `shouldStop` turns non-zero, also
+    /// while matching replies.
     public func probe(
         targets: [AuthorizedTarget], ports: [[UInt16]], shouldStop: @escaping @Sendable () -> Int32,
         onPort: @escaping @Sendable (_ targetIndex: Int, _ port: UInt16, _ service: PortService) -> Void = { _, _, _ in
         }
-    ) async -> [[UInt16: PortService]] {
+    ) async -> ProbeResults {
         let work = targets.indices.flatMap { index in ports[index].map { (index, $0) } }
-        var found = [[UInt16: PortService]](repeating: [:], count: targets.count)
+        var found = ProbeResults(services: [[UInt16: PortService]](repeating: [:], count: targets.count))
         guard !work.isEmpty else { return found }
-        await withTaskGroup(of: (Int, UInt16, PortService)?.self) { group in
+        let stopRequested: @Sendable () -> Bool = { shouldStop() != 0 }
+        await withTaskGroup(of: (Int, UInt16, ProbedPort)?.self) { group in
             group.addTask {
                 // Watches for SIGINT/SIGTERM; returns nil so it never counts as a port.
                 while !Task.isCancelled && shouldStop() == 0 { try? await Task.sleep(for: .milliseconds(20)) }
@@ -48,17 +50,20 @@ public struct ServiceProber: Sendable {
                 let (index, port) = work[next]
                 next += 1
                 running += 1
-                group.addTask { (index, port, await self.probe(target: targets[index], port: port)) }
+                group.addTask {
+                    (index, port, await self.probe(target: targets[index], port: port, shouldStop: stopRequested))
+                }
             }
             while next < work.count && running < max(1, options.concurrency) { addPort() }
             while let finished = await group.next() {
-                guard let (index, port, service) = finished else {
+                guard let (index, port, probed) = finished else {
                     group.cancelAll()
                     break
                 }
                 running -= 1
-                found[index][port] = service
-                onPort(index, port, service)
+                found.services[index][port] = probed.service
+                found.diagnostics += probed.diagnostics
+                onPort(index, port, probed.service)
                 if shouldStop() != 0 {
                     group.cancelAll()
                     break
@@ -72,20 +77,37 @@ public struct ServiceProber: Sendable {
         return found
     }
 
-    /// Everything recon learns about one open port.
-    func probe(target: AuthorizedTarget, port: UInt16) async -> PortService {
+    /// Everything recon learns about one open port, and the rules whose matching was cut short.
+    func probe(target: AuthorizedTarget, port: UInt16, shouldStop: @escaping @Sendable () -> Bool = { false }) async
+        -> ProbedPort
+    {
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: target.address.description, port: Int(port))
         } catch {
-            return PortService()
+            return ProbedPort(service: PortService())
         }
         var session = ProbeSession(
             prober: self, target: target, port: port, address: address,
-            deadline: .now() + .nanoseconds(options.portTimeout))
+            deadline: .now() + .nanoseconds(options.portTimeout),
+            budget: MatchBudget(limits: options.matchLimits, nanoseconds: options.matchTime, shouldStop: shouldStop))
         await session.run()
-        return session.service
+        return ProbedPort(service: session.service, diagnostics: session.diagnostics)
     }
+}
+
+/// What probing found: each target's open ports (index-aligned with the targets), and the
+/// identification rules whose matching was cut short (rule limit or time), once per rule and
+/// port, in the order the ports finished.
+public struct ProbeResults: Sendable {
+    public var services: [[UInt16: PortService]]
+    public var diagnostics: [MatchDiagnostic] = []
+}
+
+/// One port's service and matching diagnostics.
+struct ProbedPort: Sendable {
+    var service: PortService
+    var diagnostics: [MatchDiagnostic] = []
 }
 
 /// The probing of one port: the replies so far and what they identify.
@@ -96,6 +118,10 @@ struct ProbeSession {
     let address: SocketAddress
     let deadline: NIODeadline
     var service = PortService()
+    /// The matching this port may still do, over all the identifications of its replies.
+    private var budget: MatchBudget
+    /// Identification rules cut short at this port (host filled in), once each.
+    private(set) var diagnostics: [MatchDiagnostic] = []
     /// Everything the port said, and the identification they make, kept current as replies
     /// arrive (probing stops at a decisive one).
     private var replies: [ProbeReply] = [] { didSet { refreshMatch() } }
@@ -104,17 +130,29 @@ struct ProbeSession {
     private var triedHTTP = false
     private var triedTLS = false
 
-    init(prober: ServiceProber, target: AuthorizedTarget, port: UInt16, address: SocketAddress, deadline: NIODeadline) {
+    init(
+        prober: ServiceProber, target: AuthorizedTarget, port: UInt16, address: SocketAddress, deadline: NIODeadline,
+        budget: MatchBudget
+    ) {
         self.prober = prober
         self.target = target
         self.port = port
         self.address = address
         self.deadline = deadline
-        match = prober.rules.identify(port: port, replies: [], tunnel: nil)
+        self.budget = budget
+        match = prober.rules.identify(port: port, replies: [], tunnel: nil, budget: &self.budget).match
     }
 
+    /// Identifies the replies so far. Matching cut short (time spent, stop requested) never
+    /// replaces a better identification made before.
     private mutating func refreshMatch() {
-        match = prober.rules.identify(port: port, replies: replies, tunnel: tunnel)
+        let found = prober.rules.identify(port: port, replies: replies, tunnel: tunnel, budget: &budget)
+        for var diagnostic in found.diagnostics {
+            diagnostic.host = target.address.description
+            diagnostics.note(diagnostic)
+        }
+        if found.cutShort, let match, (found.match?.confidence ?? 0) < match.confidence { return }
+        match = found.match
     }
 
     private var options: ProbeOptions { prober.options }
