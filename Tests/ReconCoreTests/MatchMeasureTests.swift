@@ -136,6 +136,19 @@ struct MatchMeasureTests {
             Self.measure(try Self.shippedPatterns(), ShippedRulesHostileTests.hostileSubjects, jit: false))
     }
 
+    @Test func nmapLoad() throws {
+        let path = "/usr/share/nmap/nmap-service-probes"
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        var rules = ServiceRules()
+        let ms = Self.milliseconds { rules = try! ServiceRules.nmapServiceProbes(contentsOf: path) }
+        let patterns = rules.rulesByProbe.values.joined()
+        let jit = patterns.filter(\.pattern.isJITCompiled).count
+        print(
+            "== nmap load: \(rules.matchCount) match lines kept (\(jit) JIT-compiled), \(rules.skippedMatchCount) skipped, "
+                + "\(String(format: "%.0f", ms)) ms")
+        fflush(nil)
+    }
+
     @Test func nmapRulesOnRealReplies() throws {
         let path = "/usr/share/nmap/nmap-service-probes"
         guard FileManager.default.fileExists(atPath: path) else { return }
