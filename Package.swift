@@ -28,11 +28,12 @@ let package = Package(
     targets: [
         .target(name: "CReconShim"),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .executableTarget(name: "policy-embedder"),
         .plugin(name: "EmbedPolicies", capability: .buildTool(), dependencies: ["policy-embedder"]),
         .target(
             name: "ReconCore",
-            dependencies: ["CReconShim"],
+            dependencies: ["CReconShim", "CPCRE2"],
             swiftSettings: swiftSettings,
             plugins: ["EmbedPolicies"]
         ),

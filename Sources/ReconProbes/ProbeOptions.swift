@@ -25,6 +25,10 @@ public struct ProbeOptions: Sendable {
     public var auditRequests: [AuditRequest]?
     /// `User-Agent` of the HTTP probe.
     public var userAgent: String = "recon"
+    /// Limits on each regex match of identification, and the matching time of one port (all
+    /// its identifications together). Nanoseconds.
+    public var matchLimits: MatchLimits = .standard
+    public var matchTime: Int64 = MatchBudget.standardPortTime
 
     public init() {}
 

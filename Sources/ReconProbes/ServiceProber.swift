@@ -60,15 +60,16 @@ public struct ServiceProber: Sendable {
     /// Probes `ports` of every target (index-aligned with `targets`); calls `onPort` as each
     /// port is done. When `shouldStop` turns non-zero, the exchanges in flight are closed and
     /// their ports return what they heard so far (also passed to `onPort`); ports not started
-    /// have no entry.
+    /// have no entry. Matching replies stops early on a signal too.
     public func probe(
         targets: [AuthorizedTarget], ports: [[UInt16]], shouldStop: @escaping @Sendable () -> Int32,
         onPort: @escaping @Sendable (_ targetIndex: Int, _ port: UInt16, _ service: PortService) -> Void = { _, _, _ in
         }
-    ) async -> [[UInt16: PortService]] {
+    ) async -> ProbeResults {
         let work = targets.indices.flatMap { index in ports[index].map { (index, $0) } }
-        var found = [[UInt16: PortService]](repeating: [:], count: targets.count)
+        var found = ProbeResults(services: [[UInt16: PortService]](repeating: [:], count: targets.count))
         guard !work.isEmpty, shouldStop() == 0 else { return found }
+        let stopRequested: @Sendable () -> Bool = { shouldStop() != 0 }
         // Swift concurrency opens its timer descriptors on the first sleep: open them now so the
         // count below includes them.
         try? await Task.sleep(for: .milliseconds(1))
@@ -82,7 +83,7 @@ public struct ServiceProber: Sendable {
                 // Not even one event loop fits: say so for every port rather than fail silently.
                 let failed = PortService(probeError: LocalErrno.name(EMFILE))
                 for (index, port) in work {
-                    found[index][port] = failed
+                    found.services[index][port] = failed
                     onPort(index, port, failed)
                 }
                 return found
@@ -96,7 +97,7 @@ public struct ServiceProber: Sendable {
         let window = ProbeWindow(
             capacity: max(1, min(options.concurrency, OpenFiles.available(reserve: Self.reservedDescriptors))))
         let exchanger = PortExchanger(group: group, tlsContext: tlsContext)
-        await withTaskGroup(of: (Int, UInt16, PortService)?.self) { tasks in
+        await withTaskGroup(of: (Int, UInt16, ProbedPort)?.self) { tasks in
             tasks.addTask {
                 // Watches for SIGINT/SIGTERM; returns nil so it never counts as a port.
                 while !Task.isCancelled && shouldStop() == 0 { try? await Task.sleep(for: .milliseconds(20)) }
@@ -111,18 +112,23 @@ public struct ServiceProber: Sendable {
                     running += 1
                     window.started()
                     tasks.addTask {
-                        (index, port, await self.probe(target: targets[index], port: port, exchanger, window))
+                        (
+                            index, port,
+                            await self.probe(
+                                target: targets[index], port: port, exchanger, window, shouldStop: stopRequested)
+                        )
                     }
                 }
             }
             fill()
             var stopping = false
             while let finished = await tasks.next() {
-                if let (index, port, service) = finished {
+                if let (index, port, probed) = finished {
                     running -= 1
-                    window.finished(cleanly: service.probeError == nil)
-                    found[index][port] = service
-                    onPort(index, port, service)
+                    window.finished(cleanly: probed.service.probeError == nil)
+                    found.services[index][port] = probed.service
+                    found.diagnostics += probed.diagnostics
+                    onPort(index, port, probed.service)
                 }
                 if stopping { continue }
                 if finished == nil || shouldStop() != 0 {
@@ -140,22 +146,38 @@ public struct ServiceProber: Sendable {
         return found
     }
 
-    /// Everything recon learns about one open port.
+    /// Everything recon learns about one open port, and the rules whose matching was cut short.
     func probe(
-        target: AuthorizedTarget, port: UInt16, _ exchanger: PortExchanger, _ window: ProbeWindow
-    ) async -> PortService {
+        target: AuthorizedTarget, port: UInt16, _ exchanger: PortExchanger, _ window: ProbeWindow,
+        shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) async -> ProbedPort {
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: target.address.description, port: Int(port))
         } catch {
-            return PortService()
+            return ProbedPort(service: PortService())
         }
         var session = ProbeSession(
             prober: self, exchanger: exchanger, window: window, target: target, port: port, address: address,
-            deadline: .now() + .nanoseconds(options.portTimeout))
+            deadline: .now() + .nanoseconds(options.portTimeout),
+            budget: MatchBudget(limits: options.matchLimits, nanoseconds: options.matchTime, shouldStop: shouldStop))
         await session.run()
-        return session.service
+        return ProbedPort(service: session.service, diagnostics: session.diagnostics)
     }
+}
+
+/// What probing found: each target's open ports (index-aligned with the targets), and the
+/// identification rules whose matching was cut short (rule limit or time), once per rule and
+/// port, in the order the ports finished.
+public struct ProbeResults: Sendable {
+    public var services: [[UInt16: PortService]]
+    public var diagnostics: [MatchDiagnostic] = []
+}
+
+/// One port's service and matching diagnostics.
+struct ProbedPort: Sendable {
+    var service: PortService
+    var diagnostics: [MatchDiagnostic] = []
 }
 
 /// How many ports are probed at once: starts at what the open-file budget allows, shrinks when
@@ -233,10 +255,14 @@ struct ProbeSession {
     private var match: ServiceMatch?
     private var triedHTTP = false
     private var triedTLS = false
+    /// The matching this port may still do, over all the identifications of its replies.
+    private var budget: MatchBudget
+    /// Identification rules cut short at this port (host filled in), once each.
+    private(set) var diagnostics: [MatchDiagnostic] = []
 
     init(
         prober: ServiceProber, exchanger: PortExchanger, window: ProbeWindow, target: AuthorizedTarget, port: UInt16,
-        address: SocketAddress, deadline: NIODeadline
+        address: SocketAddress, deadline: NIODeadline, budget: MatchBudget
     ) {
         self.prober = prober
         self.exchanger = exchanger
@@ -245,11 +271,20 @@ struct ProbeSession {
         self.port = port
         self.address = address
         self.deadline = deadline
-        match = prober.rules.identify(port: port, replies: [], tunnel: nil)
+        self.budget = budget
+        match = prober.rules.identify(port: port, replies: [], tunnel: nil, budget: &self.budget).match
     }
 
+    /// Identifies the replies so far. Matching cut short (time spent, stop requested) never
+    /// replaces a better identification made before.
     private mutating func refreshMatch() {
-        match = prober.rules.identify(port: port, replies: replies, tunnel: tunnel)
+        let found = prober.rules.identify(port: port, replies: replies, tunnel: tunnel, budget: &budget)
+        for var diagnostic in found.diagnostics {
+            diagnostic.host = target.address.description
+            diagnostics.note(diagnostic)
+        }
+        if found.cutShort, let match, (found.match?.confidence ?? 0) < match.confidence { return }
+        match = found.match
     }
 
     private var options: ProbeOptions { prober.options }

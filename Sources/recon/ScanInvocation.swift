@@ -192,12 +192,14 @@ struct ScanInvocation {
             let openByPort = open.map { results in Dictionary(uniqueKeysWithValues: results.map { ($0.port, $0) }) }
             let handshakes = captured?.0
             let targets = plan.targets
-            services = await prober.probe(
+            let probed = await prober.probe(
                 targets: targets, ports: open.map { $0.map(\.port) }, shouldStop: { recon_stop_signal() }
             ) { index, port, service in
                 guard let lines, let result = openByPort[index][port] else { return }
                 lines.port(index, result, service: service, handshake: handshakes?[targets[index].address]?[port])
             }
+            services = probed.services
+            warn(probed.diagnostics)
             let signal = recon_stop_signal()
             if signal != 0 {
                 outcome.stopSignal = signal
@@ -217,7 +219,14 @@ struct ScanInvocation {
         var report = ReportBuilder.build(
             targets: plan.targets, outcome: outcome, services: services, handshakes: captured?.0,
             capture: captured?.1, context: context)
-        if let audit { addFindings(audit, to: &report) }
+        if let audit {
+            addFindings(audit, to: &report)
+            // A stop during the audit keeps the findings made so far, marked incomplete.
+            if outcome.stopSignal == 0 && recon_stop_signal() != 0 {
+                outcome.stopSignal = recon_stop_signal()
+                report.run.markInterrupted(by: outcome.stopSignal)
+            }
+        }
         switch command.format {
         case .table: sink.write(tableRendering().render(report))
         case .json: sink.write(encode { try JSONRendering().document(report) })
@@ -266,8 +275,9 @@ struct ScanInvocation {
     /// error which have expired), and puts findings and verdict into the report.
     private func addFindings(_ audit: AuditSetup, to report: inout ScanReport) {
         let today = String(Timestamp.rfc3339(Timestamp.now()).prefix(10))
-        let (findings, waivers) = audit.waivers.apply(
-            to: Auditor(rules: audit.rules).findings(in: report), today: today)
+        let audited = Auditor(rules: audit.rules).audit(report, shouldStop: { recon_stop_signal() != 0 })
+        warn(audited.diagnostics)
+        let (findings, waivers) = audit.waivers.apply(to: audited.findings, today: today)
         for waiver in waivers where waiver.expired {
             FileOutput.standardError.write(
                 "recon: waiver \(waiver.origin) expired on \(waiver.expires ?? "?"); it no longer applies\n")
@@ -275,6 +285,13 @@ struct ScanInvocation {
         report.findings = findings
         report.audit = AuditSummary(
             rules: audit.rules, threshold: audit.threshold, findings: findings, waivers: waivers)
+    }
+
+    /// One line on standard error for each rule whose matching was cut short.
+    private func warn(_ diagnostics: [MatchDiagnostic]) {
+        for diagnostic in diagnostics {
+            FileOutput.standardError.write("recon: \(TerminalText.oneLine(diagnostic.description))\n")
+        }
     }
 
     private func tableRendering() -> TableRendering {

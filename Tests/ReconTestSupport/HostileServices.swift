@@ -1,8 +1,9 @@
 import Foundation
 
 /// The services of `Tests/fixtures/hostile.py` (banner, stream, drip, reset, garbage, bigheader,
-/// http, tls, silent, trickle, and the audit's disclosing services with their hardened twins: webapp, irc,
-/// dns, mysql, proftpd, exim, tls-widgits) on ephemeral 127.0.0.1 ports; stopped on deinit.
+/// http, tls, silent, trickle, the audit's disclosing services with their hardened twins: webapp,
+/// irc, dns, mysql, proftpd, exim, tls-widgits, the regex-hostile http-dotted, http-server-at,
+/// dashes, a50, and terminal) on ephemeral 127.0.0.1 ports; stopped on deinit.
 public final class HostileServices: @unchecked Sendable {
     /// Port of each mode started.
     public let ports: [String: UInt16]

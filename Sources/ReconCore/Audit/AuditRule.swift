@@ -56,7 +56,7 @@ public struct AuditRule: Sendable {
     public let inspections: [AuditInspection]
     /// The finding's message; `$1`-`$9` are the pattern's groups. The title when absent.
     let message: VersionTemplate?
-    /// The pattern over the inspected bytes (Latin-1, one character per byte).
+    /// The pattern over the inspected bytes (PCRE2, one character per byte).
     let pattern: CompiledPattern
     /// The setting that hides the disclosure, or what to do when none does.
     public let remediation: String

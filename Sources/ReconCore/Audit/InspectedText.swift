@@ -1,6 +1,12 @@
 /// One place of a port's replies an audit rule can look at: the reply's bytes and the span
-/// inspected (a header's value, an error page's body, the whole banner).
+/// inspected (a header's value, an error page's body, the whole banner), cut to the place's cap
+/// so that no rule reads more than a few KiB of one place.
 struct InspectedText {
+    /// The most of one header value (or certificate field) a rule reads.
+    static let fieldCap = 4 * 1024
+    /// The most of a banner, a reply or an error page a rule reads (as identification does).
+    static let bodyCap = ServiceRules.matchedReplyLimit
+
     /// The place, as rules name it (`http-header Server` with the name as the server sent it).
     let place: AuditInspection
     /// The exchange that carried it (`banner`, `http`, `http-error-page`, `tls`).
@@ -9,18 +15,27 @@ struct InspectedText {
     let request: String?
     /// The whole reply (or certificate field).
     let bytes: [UInt8]
-    /// The part inspected, and the same as Latin-1 text for the rules' patterns.
+    /// The part inspected: the place's bytes (all of `bytes` unless given) up to its cap.
     let span: Range<Int>
-    let text: String
 
-    /// The whole of `bytes`.
     init(place: AuditInspection, exchange: String, request: String? = nil, bytes: [UInt8], span: Range<Int>? = nil) {
         self.place = place
         self.exchange = exchange
         self.request = request
         self.bytes = bytes
-        self.span = span ?? 0..<bytes.count
-        text = Latin1.string(bytes[self.span])
+        let whole = span ?? 0..<bytes.count
+        self.span = whole.lowerBound..<min(whole.upperBound, whole.lowerBound + Self.cap(place))
+    }
+
+    /// The bytes a rule reads.
+    var text: ArraySlice<UInt8> { bytes[span] }
+
+    /// The cap of a place: header values and certificate fields are short by nature.
+    static func cap(_ place: AuditInspection) -> Int {
+        switch place {
+        case .httpHeader, .tlsCertificate: return fieldCap
+        case .banner, .reply, .httpErrorPage: return bodyCap
+        }
     }
 
     /// The request line of each HTTP exchange recon makes, by probe name.

@@ -104,6 +104,14 @@ public enum ReportBuilder {
     }
 }
 
+extension RunInfo {
+    /// Marks the run as stopped by `signal` after its report was built (during the audit).
+    public mutating func markInterrupted(by signal: Int32) {
+        complete = false
+        interruptedBy = SignalName.name(signal)
+    }
+}
+
 /// Signal names for the report.
 enum SignalName {
     static func name(_ signal: Int32) -> String {

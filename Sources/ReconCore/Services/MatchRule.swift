@@ -11,10 +11,13 @@ struct MatchRule: Sendable {
     let prefilter: PatternPrefilter
     let product, version, info, hostname, os, device: VersionTemplate?
     let cpe: [VersionTemplate]
+    /// `FILE:LINE` of the line, naming the rule in diagnostics.
+    let origin: String
 
     /// Reads the rest of a match line after the directive:
     /// `SERVICE m|REGEX|[is] [p/.../] [v/.../] [i/.../] [h/.../] [o/.../] [d/.../] [cpe:/.../]...`.
-    init(soft isSoft: Bool, line scanner: inout RuleLineScanner) throws(RuleLineError) {
+    init(soft isSoft: Bool, line scanner: inout RuleLineScanner, origin: String) throws(RuleLineError) {
+        self.origin = origin
         guard let name = scanner.word() else { throw RuleLineError("expected a service name") }
         if name.hasPrefix("ssl/") {
             service = String(name.dropFirst(4))
@@ -56,12 +59,25 @@ struct MatchRule: Sendable {
         self.cpe = cpe
     }
 
-    /// The service match for `subject`, or nil if the pattern does not match it.
-    func match(_ subject: MatchSubject) -> ServiceMatch? {
-        guard prefilter.admits(subject),
-            let captures = pattern.captures(in: subject.text, anchored: prefilter.isAnchored)
-        else { return nil }
-        return ServiceMatch(
+    /// What matching one subject gave.
+    enum Outcome {
+        case match(ServiceMatch)
+        case noMatch
+        /// The match reached a limit of the budget: no match, and worth telling.
+        case limitExceeded
+    }
+
+    /// The regex run on `subject` (which the prefilter admitted) within `matcher`'s limits.
+    func evaluate(_ subject: MatchSubject, with matcher: Matcher) -> Outcome {
+        switch pattern.match(subject.bytes[...], anchored: prefilter.isAnchored, with: matcher) {
+        case .noMatch: return .noMatch
+        case .limitExceeded: return .limitExceeded
+        case .match(_, let captures): return .match(serviceMatch(captures))
+        }
+    }
+
+    private func serviceMatch(_ captures: [[UInt8]?]) -> ServiceMatch {
+        ServiceMatch(
             name: service, product: product?.render(captures), version: version?.render(captures),
             info: info?.render(captures), hostname: hostname?.render(captures), os: os?.render(captures),
             device: device?.render(captures), cpe: cpe.compactMap { Self.cpeName($0.render(captures)) }, method: "",
@@ -78,93 +94,6 @@ struct MatchRule: Sendable {
     static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
         scalar.isASCII
             && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
-    }
-}
-
-/// A compiled regex over Latin-1 text (one character per reply byte). Swift's `Regex` is not
-/// marked `Sendable`, but matching does not mutate it (its program is compiled once, with an
-/// atomic store), so one instance is shared by all threads.
-final class CompiledPattern: @unchecked Sendable {
-    private let regex: Regex<AnyRegexOutput>
-
-    init(_ source: String, ignoresCase: Bool, dotAll: Bool) throws(RuleLineError) {
-        var regex: Regex<AnyRegexOutput>
-        do {
-            regex = try Regex(Self.swiftSyntax(source))
-        } catch {
-            let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "invalid"
-            throw RuleLineError("regex does not compile: \(reason)")
-        }
-        // Byte semantics like PCRE's: one scalar per byte, ASCII-only \d \w \s, `\r\n` two characters.
-        regex = regex.matchingSemantics(.unicodeScalar).asciiOnlyCharacterClasses().wordBoundaryKind(.simple)
-        if ignoresCase { regex = regex.ignoresCase() }
-        if dotAll { regex = regex.dotMatchesNewlines() }
-        self.regex = regex
-    }
-
-    /// The pattern with PCRE's character class rules spelled for Swift: a `]` first in a class
-    /// (`[]x]`, `[^]x]`) and a `[` inside one are literal there, and so are `&&`, `~~` and `--`
-    /// (set operations in Swift).
-    static func swiftSyntax(_ pattern: String) -> String {
-        let scalars = Array(pattern.unicodeScalars)
-        var result = String.UnicodeScalarView()
-        var inClass = false
-        var index = 0
-        func escaped(_ scalar: Unicode.Scalar) { result.append(contentsOf: "\\".unicodeScalars + [scalar]) }
-        while index < scalars.count {
-            let scalar = scalars[index]
-            let next = index + 1 < scalars.count ? scalars[index + 1] : nil
-            if scalar == "\\", let next {
-                result.append(contentsOf: [scalar, next])
-                index += 2
-                continue
-            }
-            if !inClass {
-                result.append(scalar)
-                if scalar == "[" {
-                    inClass = true
-                    if next == "^" {
-                        result.append("^")
-                        index += 1
-                    }
-                    if index + 1 < scalars.count, scalars[index + 1] == "]" {
-                        escaped("]")
-                        index += 1
-                    }
-                }
-            } else if scalar == "[", next == ":", let close = scalars[(index + 2)...].firstIndex(of: "]") {
-                result.append(contentsOf: scalars[index...close])
-                index = close
-            } else if scalar == "[" || ("&~-".unicodeScalars.contains(scalar) && next == scalar) {
-                escaped(scalar)
-            } else {
-                if scalar == "]" { inClass = false }
-                result.append(scalar)
-            }
-            index += 1
-        }
-        return String(result)
-    }
-
-    /// The match at the start of `text` (`anchored`) or the first anywhere: its range in
-    /// scalars (bytes, for Latin-1 text) and the bytes of each group (index 0 the whole match).
-    func match(in text: String, anchored: Bool = false) -> (range: Range<Int>, captures: [[UInt8]?])? {
-        let found: Regex<AnyRegexOutput>.Match?
-        do {
-            found = anchored ? try regex.prefixMatch(in: text) : try regex.firstMatch(in: text)
-        } catch {
-            return nil
-        }
-        guard let found else { return nil }
-        let scalars = text.unicodeScalars
-        let start = scalars.distance(from: scalars.startIndex, to: found.range.lowerBound)
-        let length = scalars.distance(from: found.range.lowerBound, to: found.range.upperBound)
-        return (start..<(start + length), found.output.map { $0.substring.map(Latin1.bytes) })
-    }
-
-    /// The bytes of each group of `match(in:anchored:)`, or nil without a match.
-    func captures(in text: String, anchored: Bool) -> [[UInt8]?]? {
-        match(in: text, anchored: anchored)?.captures
     }
 }
 

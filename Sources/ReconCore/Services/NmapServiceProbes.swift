@@ -2,7 +2,7 @@ extension ServiceRules {
     /// Reads nmap's `nmap-service-probes` format: the matches of its `NULL` probe become `banner`
     /// rules and those of `GetRequest` become `http` rules; everything else (other probes, `ports`,
     /// `sslports`, `rarity`, `fallback`, `totalwaittime`, `Exclude`, ...) is ignored. Match lines
-    /// recon cannot use (a regex Swift cannot compile, say) are skipped and counted in
+    /// recon cannot use (a regex PCRE2 cannot compile, or an unknown substitution) are skipped and counted in
     /// `skippedMatchCount`; a file without any `Probe` line is refused.
     public static func nmapServiceProbes(path: String, text: String) throws(ServiceRulesError) -> ServiceRules {
         var rules = ServiceRules()
@@ -26,7 +26,9 @@ extension ServiceRules {
                 }
                 guard let section else { continue }
                 do {
-                    rules.appendRule(try MatchRule(soft: directive == "softmatch", line: &scanner), probe: section)
+                    rules.appendRule(
+                        try MatchRule(soft: directive == "softmatch", line: &scanner, origin: "\(path):\(number)"),
+                        probe: section)
                 } catch {
                     rules.countSkippedMatch()
                 }

@@ -34,16 +34,14 @@ struct PatternPrefilter: Sendable {
     }
 }
 
-/// A reply prepared for matching: its bytes, their ASCII-lowercased form and their text.
+/// A reply prepared for matching: its bytes and their ASCII-lowercased form.
 struct MatchSubject {
     let bytes: [UInt8]
     let lowercased: [UInt8]
-    let text: String
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
         lowercased = bytes.map(\.asciiLowercased)
-        text = Latin1.string(bytes)
     }
 }
 
@@ -197,7 +195,7 @@ private struct LiteralReader {
                 let low = PrintableBytes.hexValue(pattern[index + 1])
             else { return nil }
             index += 2
-            return literal(Unicode.Scalar(high << 4 | low))
+            return literal(byte: high << 4 | low)
         case "d", "D", "w", "W", "s", "S", "h", "H", "v", "V", "R", "b", "B", "A", "z", "Z", "G":
             return .other
         default:
@@ -206,9 +204,15 @@ private struct LiteralReader {
         }
     }
 
+    /// A character of the pattern itself: an ASCII one is its byte; another stands for its
+    /// UTF-8 bytes (the pattern is compiled as UTF-8), so it is left to the regex.
     private func literal(_ scalar: Unicode.Scalar) -> Atom {
-        guard scalar.value <= 0xFF else { return .other }
-        let byte = UInt8(scalar.value)
+        guard scalar.isASCII else { return .other }
+        return literal(byte: UInt8(scalar.value))
+    }
+
+    /// The byte `\xHH` (or an ASCII character) stands for.
+    private func literal(byte: UInt8) -> Atom {
         guard caseInsensitive else { return .literal(byte) }
         if byte >= 0x80 { return .other }
         return .literal(byte.asciiLowercased)

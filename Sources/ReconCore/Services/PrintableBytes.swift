@@ -74,8 +74,7 @@ public enum PrintableBytes {
     static func hexDigits(_ byte: UInt8) -> String { hexTable[Int(byte)] }
 }
 
-/// Bytes seen as text one byte per character (ISO 8859-1), so patterns written for bytes,
-/// such as `\x00` or `\xff`, match binary replies; and back.
+/// Bytes seen as text one byte per character (ISO 8859-1), for text that may not be UTF-8.
 enum Latin1 {
     /// Each byte becomes the Unicode scalar of the same value.
     static func string(_ bytes: some Collection<UInt8>) -> String {
@@ -95,11 +94,6 @@ enum Latin1 {
     /// UTF-8 when the bytes are valid UTF-8, otherwise one character per byte.
     static func text(_ bytes: some Collection<UInt8>) -> String {
         String(validating: bytes, as: UTF8.self) ?? string(bytes)
-    }
-
-    /// The bytes of text made by `string(_:)`; scalars above U+00FF (not made by it) become `?`.
-    static func bytes(_ text: some StringProtocol) -> [UInt8] {
-        text.unicodeScalars.map { $0.value <= 0xFF ? UInt8($0.value) : UInt8(ascii: "?") }
     }
 }
 

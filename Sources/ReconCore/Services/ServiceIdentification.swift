@@ -1,30 +1,92 @@
+/// What identifying one port's replies gave: the match, rules cut short, and whether a stop
+/// request ended it early.
+public struct Identification: Sendable {
+    /// The best identification found (before a stop or the end of the time budget, the best so far).
+    public var match: ServiceMatch?
+    /// Rules that reached their budget, or where the time ran out; the host is left empty.
+    public var diagnostics: [MatchDiagnostic] = []
+    /// True when a stop request ended the matching early.
+    public var stopped = false
+    /// True when a stop request or the end of the time budget left rules untried.
+    public var cutShort = false
+}
+
 extension ServiceRules {
     /// Replies longer than this are matched on their first bytes only.
-    static let matchedReplyLimit = 16 * 1024
+    public static let matchedReplyLimit = 16 * 1024
 
     /// Best identification from the replies (in the order given). Hard match beats softmatch;
     /// earlier reply wins among equals; port table only if nothing matched (then method
     /// "port-table"). A reply is tried against its probe's rules (`tls-http` replies also against
     /// `http` rules), then the `any` rules, in file order.
+    ///
+    /// Each match is bounded by `budget`'s limits (a rule that reaches one does not match and is
+    /// reported), all of them by its time (spent here; the rest is left for the next call), and
+    /// a stop request ends the matching between two rules.
+    public func identify(port: UInt16, replies: [ProbeReply], tunnel: String?, budget: inout MatchBudget)
+        -> Identification
+    {
+        budget.spend { matcher, clock in
+            identify(port: port, replies: replies, tunnel: tunnel, matcher: matcher, clock: clock)
+        }
+    }
+
+    /// `identify(port:replies:tunnel:budget:)` with a fresh standard budget, diagnostics dropped.
     public func identify(port: UInt16, replies: [ProbeReply], tunnel: String?) -> ServiceMatch? {
+        var budget = MatchBudget()
+        return identify(port: port, replies: replies, tunnel: tunnel, budget: &budget).match
+    }
+
+    private func identify(
+        port: UInt16, replies: [ProbeReply], tunnel: String?, matcher: Matcher, clock: MatchClock
+    ) -> Identification {
+        var result = Identification()
         var softMatch: ServiceMatch?
-        for reply in replies where !reply.bytes.isEmpty {
+        replies: for reply in replies where !reply.bytes.isEmpty {
             let subject = MatchSubject(Array(reply.bytes.prefix(Self.matchedReplyLimit)))
+            let place = reply.probe == "banner" ? "banner" : "reply \(reply.probe)"
             for section in Self.sections(for: reply.probe) {
                 guard let index = indexByProbe[section] else { continue }
                 for rule in index.rules(startingWith: reply.bytes[0]) where !(rule.isSoft && softMatch != nil) {
-                    guard var match = rule.match(subject) else { continue }
-                    match.method = reply.probe == "banner" ? "banner" : "probe"
-                    match.probe = reply.probe
-                    match.tunnel = match.tunnel ?? tunnel ?? (reply.probe == "tls-http" ? "ssl" : nil)
-                    if !rule.isSoft { return match }
-                    softMatch = match
+                    guard rule.prefilter.admits(subject) else { continue }
+                    if let interruption = clock.check() {
+                        result.cutShort = true
+                        if interruption == .stopped {
+                            result.stopped = true
+                        } else {
+                            result.diagnostics.note(
+                                MatchDiagnostic(
+                                    stage: .service, cause: .portTime, rule: rule.origin, place: place,
+                                    port: Int(port)))
+                        }
+                        break replies
+                    }
+                    switch rule.evaluate(subject, with: matcher) {
+                    case .noMatch:
+                        continue
+                    case .limitExceeded:
+                        result.diagnostics.note(
+                            MatchDiagnostic(
+                                stage: .service, cause: .ruleLimit, rule: rule.origin, place: place, port: Int(port)))
+                    case .match(var match):
+                        match.method = reply.probe == "banner" ? "banner" : "probe"
+                        match.probe = reply.probe
+                        match.tunnel = match.tunnel ?? tunnel ?? (reply.probe == "tls-http" ? "ssl" : nil)
+                        if !rule.isSoft {
+                            result.match = match
+                            return result
+                        }
+                        softMatch = match
+                    }
                 }
             }
         }
-        if let softMatch { return softMatch }
-        guard let name = portTable[port] else { return nil }
-        return ServiceMatch(name: name, method: "port-table", confidence: 3, tunnel: tunnel)
+        if let softMatch {
+            result.match = softMatch
+        } else if let name = portTable[port] {
+            result.match = ServiceMatch(name: name, method: "port-table", confidence: 3, tunnel: tunnel)
+        }
+        return result
     }
 
     /// The rule sections a reply to `probe` is tried against, in order.

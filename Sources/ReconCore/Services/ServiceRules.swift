@@ -39,7 +39,7 @@ public struct ServiceRules: Sendable {
                         throw RuleLineError("'\(directive)' before any 'probe' line: start a section with 'probe NAME'")
                     }
                     rulesByProbe[section, default: []].append(
-                        try MatchRule(soft: directive == "softmatch", line: &scanner))
+                        try MatchRule(soft: directive == "softmatch", line: &scanner, origin: "\(path):\(number)"))
                 case "port":
                     try addPorts(&scanner)
                 default:
