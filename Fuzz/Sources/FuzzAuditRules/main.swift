@@ -1,7 +1,9 @@
 // Fuzzes the audit rules format (AuditRules(path:text:)): rule blocks, settings, inspections,
-// requests and their payloads (regexes are compiled, not matched). Checks: errors name a line of
-// the file and stay on one line; a parsed file has unique, complete rules and unique requests.
+// requests and their payloads; then the parsed rules audit the input itself as a banner. Checks:
+// errors name a line of the file and stay on one line; a parsed file has unique, complete rules
+// and unique requests; matching, however hostile rule and text, stays within its budget.
 import FuzzSupport
+import Glibc
 
 @testable import ReconCore
 
@@ -29,4 +31,20 @@ fuzz { bytes in
     let merged = rules.merging(rules)
     invariant(merged.rules.count == rules.rules.count, "merging with itself repeated rules")
     invariant(merged.requests.count == rules.requests.count, "merging with itself repeated requests")
+    var service = PortService()
+    service.banner = CapturedBytes(bytes, truncated: false)
+    var budget = MatchBudget(nanoseconds: 100_000_000)
+    let started = monotonicSeconds()
+    let outcome = Auditor(rules: rules).audit(
+        host: "127.0.0.1", hostname: nil, port: 80, service: service, budget: &budget)
+    invariant(monotonicSeconds() - started < 2, "audit matching took \(monotonicSeconds() - started) s")
+    for finding in outcome.findings {
+        invariant(finding.evidence.offset + finding.evidence.length <= bytes.count, "evidence")
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

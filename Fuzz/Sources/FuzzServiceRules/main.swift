@@ -1,7 +1,9 @@
 // Fuzzes recon's service rules format (ServiceRules(path:text:)): probes, payloads, match lines
-// (their regexes are compiled, not matched), port tables. Checks: errors name a line of the file
-// and stay on one line; a parsed file answers its queries and merges with itself.
+// and port tables; then the parsed rules identify the input itself as a banner and an HTTP reply.
+// Checks: errors name a line of the file and stay on one line; a parsed file answers its queries
+// and merges with itself; matching, however hostile rule and reply, stays within its budget.
 import FuzzSupport
+import Glibc
 
 @testable import ReconCore
 
@@ -28,4 +30,16 @@ fuzz { bytes in
     let merged = rules.merging(rules)
     invariant(merged.probeCount == rules.probeCount, "merging with itself added probes")
     invariant(merged.matchCount == 2 * rules.matchCount, "merging with itself lost matches")
+    // Matching is bounded: 100 ms of budget, plus at most one match that runs to its limit.
+    var budget = MatchBudget(nanoseconds: 100_000_000)
+    let replies = [ProbeReply(probe: "banner", bytes: bytes), ProbeReply(probe: "http", bytes: bytes)]
+    let started = monotonicSeconds()
+    _ = rules.identify(port: 80, replies: replies, tunnel: nil, budget: &budget)
+    invariant(monotonicSeconds() - started < 2, "identification took \(monotonicSeconds() - started) s")
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
