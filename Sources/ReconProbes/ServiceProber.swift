@@ -57,6 +57,16 @@ public struct ServiceProber: Sendable {
         open + runtimeDescriptors + descriptorsPerLoop + reservedDescriptors + 1
     }
 
+    /// Why the open-file limit is too low to probe at all (with `outputs` files still to be
+    /// opened), in one line naming the minimum; nil when there is room. A limit that is merely
+    /// low makes probing slower; one below this minimum is refused before scanning.
+    public static func openFileProblem(outputs: Int) -> String? {
+        let limit = OpenFiles.softLimit()
+        let minimum = minimumOpenFiles(open: OpenFiles.openCount() + outputs)
+        guard limit < minimum else { return nil }
+        return "the open-file limit (ulimit -n \(limit)) is too low to probe ports: raise it to at least \(minimum)"
+    }
+
     /// Probes `ports` of every target (index-aligned with `targets`); calls `onPort` as each
     /// port is done. When `shouldStop` turns non-zero, the exchanges in flight are closed and
     /// their ports return what they heard so far (also passed to `onPort`); ports not started
@@ -166,13 +176,8 @@ public struct ServiceProber: Sendable {
     }
 }
 
-/// What probing found: each target's open ports (index-aligned with the targets), and the
-/// identification rules whose matching was cut short (rule limit or time), once per rule and
-/// port, in the order the ports finished.
-public struct ProbeResults: Sendable {
-    public var services: [[UInt16: PortService]]
-    public var diagnostics: [MatchDiagnostic] = []
-}
+/// The pipeline's probing stage.
+extension ServiceProber: PortProbing {}
 
 /// One port's service and matching diagnostics.
 struct ProbedPort: Sendable {

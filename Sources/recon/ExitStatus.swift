@@ -4,25 +4,20 @@ import ReconCore
 enum ExitStatus: Int32 {
     /// The scan ran to the end and the report was written.
     case success = 0
-    /// recon itself failed: the report could not be written, open ports could not be probed
-    /// for a local reason (EMFILE...; the report marks them), or the open-file limit (`ulimit -n`)
-    /// or address-space limit (`ulimit -v`) is too low for the run (refused before scanning).
+    /// recon itself failed: the report could not be written, ports could not be tested or probed
+    /// for a local reason (the report marks them), or a limit (`ulimit -n`, `-v`) is too low.
     case failure = 1
-    /// Bad input: arguments, port list, target syntax, target list, policy file, or an output
-    /// file that cannot be created (checked before the scan).
+    /// Bad input: arguments, ports, targets, a file, an output that cannot be created.
     case usage = 2
     /// A target is outside the scope policy; nothing was sent.
     case outOfScope = 3
     /// A host name did not resolve.
     case unresolved = 4
-    /// `--capture` could not start (no permission, no interface, or built without capture);
-    /// nothing was sent.
+    /// `--capture` could not start (no permission, no interface, or built without capture).
     case captureUnavailable = 5
-    /// The audit ran and found disclosures at or above `--fail-on` that are neither waived nor
-    /// impossible to hide; the report was written.
+    /// The audit found disclosures at or above `--fail-on`, neither waived nor impossible to hide.
     case findings = 6
-    /// recon failed internally: out of memory or threads, or a bug (a fatal signal, reported in
-    /// one line by the handler `recon_install_fatal_handlers` installs; output so far is kept).
+    /// A fatal signal (out of memory or threads, or a bug), reported in one line (see the shim).
     case internalFailure = 70
     /// Stopped by SIGINT (130) or SIGTERM (143); the partial report was written.
     case interrupted = 130
@@ -33,6 +28,19 @@ enum ExitStatus: Int32 {
 struct ReconFailure: Error {
     let message: String
     let code: ExitStatus
+
+    init(message: String, code: ExitStatus) {
+        self.message = message
+        self.code = code
+    }
+
+    /// The failure of a scan that could not be set up, with the exit code of its kind.
+    init(_ error: SetupError) {
+        let codes: [SetupError.Kind: ExitStatus] = [
+            .usage: .usage, .unresolved: .unresolved, .outOfScope: .outOfScope, .resources: .failure,
+        ]
+        self.init(message: error.description, code: codes[error.kind] ?? .failure)
+    }
 
     func report() {
         // Messages quote input and replies: one line, escaped, at most 200 characters.

@@ -18,6 +18,17 @@ struct Recon: AsyncParsableCommand {
         subcommands: [ScanCommand.self, AuditCommand.self]
     )
 
+    /// The folder whose rules files replace the built-in ones (`RECON_POLICIES`), if set.
+    static var policiesFolder: String? {
+        getenv("RECON_POLICIES").flatMap { $0.pointee == 0 ? nil : String(cString: $0) }
+    }
+
+    /// Checks the arguments, runs the scan (and the audit), and ends with the run's exit status.
+    static func execute(_ arguments: ScanArguments, audit: AuditPlan?) async throws {
+        let status = try await ScanInvocation(arguments, audit: audit).run()
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
     static func main() async {
         // A fatal signal (out of memory, no thread) ends with one line, not a crash report,
         // unless the user asked the runtime for its backtrace.
@@ -25,10 +36,11 @@ struct Recon: AsyncParsableCommand {
         do {
             var command = try parseAsRoot()
             // Still on the main thread: checks that must come before any other thread exists.
-            if let scan = command as? ScanCommand {
-                try ScanInvocation.checkAddressSpace(probing: scan.scan.probes || scan.audit)
-            } else if command is AuditCommand {
-                try ScanInvocation.checkAddressSpace(probing: true)
+            let probing = (command as? ScanCommand).map { $0.scan.banner || $0.scan.http || $0.audit } ?? true
+            if command is ScanCommand || command is AuditCommand,
+                let problem = ResourceLimits.addressSpaceProblem(probing: probing)
+            {
+                throw ReconFailure(message: problem, code: .failure)
             }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

@@ -12,7 +12,8 @@ struct CaptureTests {
         let closed = TestSocket(ipv6: ipv6, listening: false)
         try withTemporaryFile(suffix: ".pcap") { file in
             let result = try CommandRunner.recon([
-                "scan", ipv6 ? "::1" : "127.0.0.1", "\(listener.port),\(closed.port)", "--pcap-out", file,
+                "scan", ipv6 ? "::1" : "127.0.0.1", "\(listener.port),\(closed.port)", "--show", "closed", "--pcap-out",
+                file,
                 "--format", "json",
             ])
             #expect(result.status == 0, "\(result.stderr)")
@@ -48,7 +49,8 @@ struct CaptureTests {
         let namespace = try NetworkNamespace()
         try namespace.iptables(["-A", "INPUT", "-i", "lo", "-p", "tcp", "--dport", "81", "-j", "DROP"])
         let result = try namespace.recon([
-            "scan", "127.0.0.1", "80,81", "--capture", "--retries", "1", "--min-timeout", "50ms", "--format", "json",
+            "scan", "127.0.0.1", "80,81", "--capture", "--retries", "1", "--min-timeout", "50ms", "--show", "closed",
+            "--format", "json",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try result.report()

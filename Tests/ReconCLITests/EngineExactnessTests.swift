@@ -20,7 +20,7 @@ struct EngineExactnessTests {
         return namespace
     }
 
-    static let scan = ["scan", "127.0.0.1", "40000-40199", "--format", "jsonl"]
+    static let scan = ["scan", "127.0.0.1", "40000-40199", "--format", "jsonl", "--show", "closed"]
 
     /// Every port that is not exactly as set up (40000-40099 filtered, 40100-40199 closed), or
     /// why the run failed.

@@ -28,11 +28,15 @@ struct NamespaceTests {
         let result = try namespace.recon([
             "scan", "127.0.0.1", "80-84,8080", "--format", "json", "--retries", "1", "--min-timeout", "50ms",
         ])
+        let closedReport = try namespace.recon(["scan", "127.0.0.1", "80", "--format", "json", "--show", "closed"])
+        #expect(try closedReport.report().port(80)?.reason == .connRefused)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
         let report = try result.report()
         let ports = Dictionary(uniqueKeysWithValues: report.hosts[0].ports.map { ($0.port, $0) })
-        #expect(ports[80]?.state == .closed && ports[80]?.reason == .connRefused)
+        // Closed ports are summarised (`--show closed` lists them).
+        #expect(ports[80] == nil)
+        #expect(report.hosts[0].closed == PortSummary(count: 1, reasons: ["conn-refused": 1], ports: PortRanges([80])))
         #expect(ports[81]?.state == .filtered && ports[81]?.reason == .noResponse && ports[81]?.rttMs == nil)
         #expect(ports[81]?.attempts == 2)
         #expect(

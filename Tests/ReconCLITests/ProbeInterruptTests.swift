@@ -126,8 +126,8 @@ struct ProbeInterruptTests {
             let scan = try CommandRunner.start(
                 CommandRunner.reconBinary,
                 [
-                    "scan", "--banner", "127.0.0.1", "\(low)-\(last)", "--rate", "3000", "--format", "jsonl", "-o",
-                    file,
+                    "scan", "--banner", "127.0.0.1", "\(low)-\(last)", "--rate", "3000", "--show", "closed",
+                    "--format", "jsonl", "-o", file,
                 ])
             // Wait (up to 30 s) until the scan has passed the last listener (ports are scanned
             // in ascending order; the last whole line tells how far it got).

@@ -30,7 +30,7 @@ struct ScanCommandTests {
         #expect(try CommandRunner.schemaViolation(json: result.stdout) == nil)
 
         let report = try result.report()
-        #expect(report.schema == "recon-scan/1")
+        #expect(report.schema == "recon-scan/2")
         #expect(report.run.complete)
         #expect(report.run.interruptedBy == nil)
         #expect(report.run.portCount == 4)
@@ -41,8 +41,9 @@ struct ScanCommandTests {
             let entry = try #require(report.port(socket.port))
             #expect(entry.state == .open && entry.reason == .synAck && entry.rttMs != nil)
         }
-        let closed = try #require(report.port(closed4.port))
-        #expect(closed.state == .closed && closed.reason == .connRefused)
+        // Closed ports are summarised as ranges, not listed.
+        #expect(report.port(closed4.port) == nil)
+        #expect(v4.closed?.ports.contains(closed4.port) == true && v4.closed?.reasons.keys.sorted() == ["conn-refused"])
         let v6open = try #require(report.port(open6.port, host: 1))
         #expect(v6open.state == .open)
         #expect(report.summary.open + report.summary.closed == 8)
@@ -51,7 +52,9 @@ struct ScanCommandTests {
 
     @Test func jsonLinesStreamsValidRecords() throws {
         let listener = TestSocket()
-        let result = try CommandRunner.recon(["scan", "127.0.0.1", "1-200,\(listener.port)", "--format", "jsonl"])
+        let result = try CommandRunner.recon([
+            "scan", "127.0.0.1", "1-200,\(listener.port)", "--format", "jsonl", "--show", "closed",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.lines
         #expect(lines.count == 203)
@@ -63,6 +66,14 @@ struct ScanCommandTests {
         #expect(Set(records.map(\.entry.port)).count == 201)
         #expect(records.contains { $0.entry.port == Int(listener.port) && $0.entry.state == .open })
         #expect(records.allSatisfy { $0.address == "127.0.0.1" })
+
+        // By default closed ports get no record: the end record summarises them per host.
+        let summarised = try CommandRunner.recon(["scan", "127.0.0.1", "1-200,\(listener.port)", "--format", "jsonl"])
+        let records2 = try summarised.portRecords()
+        #expect(records2.map(\.entry.port) == [Int(listener.port)])
+        let end = try JSONDecoder().decode(EndRecord.self, from: Data(try #require(summarised.lines.last).utf8))
+        #expect(end.hosts[0].closed?.count == 200 && end.hosts[0].closed?.ports.description == "1-200")
+        #expect(try CommandRunner.schemaViolation(json: summarised.lines.last!, definition: "endRecord") == nil)
     }
 
     @Test func openOnlyAndOutputFile() throws {

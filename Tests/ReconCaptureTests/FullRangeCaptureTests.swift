@@ -18,13 +18,13 @@
                 options.threads = 1  // the engine then connects on this thread, inside the namespace
                 let capture = try ScanCapture(addresses: [loopback4], bufferSize: bufferSize, pcapOut: nil)
                 let started = ContinuousClock.now
-                let outcome = ConnectEngine(options: options, shouldStop: { 0 }).scan(
+                let (_, results) = ConnectEngine(options: options, shouldStop: { 0 }).scanCollecting(
                     targets: try loopbackTargets(["127.0.0.1"]), ports: try PortList(parsing: "1-65535"))
                 let scanned = ContinuousClock.now - started
                 let statistics = capture.stop()
                 let handshakes = capture.handshakes()[loopback4] ?? [:]
                 return (
-                    open: Set(listeners.map(\.port)), results: outcome.results[0], statistics: statistics,
+                    open: Set(listeners.map(\.port)), results: results[0], statistics: statistics,
                     handshakes: handshakes, scanned: scanned, total: ContinuousClock.now - started
                 )
             }

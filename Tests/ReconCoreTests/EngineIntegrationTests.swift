@@ -13,9 +13,10 @@ struct EngineIntegrationTests {
         let closed = (0..<3).map { _ in TestSocket(ipv6: ipv6, listening: false) }
         let targets = try loopbackTargets([ipv6 ? "::1" : "127.0.0.1"])
         let ports = try portList(listeners.map(\.port) + closed.map(\.port))
-        let outcome = ConnectEngine(options: ScanOptions()).scan(targets: targets, ports: ports)
+        let (outcome, collected) = ConnectEngine(options: ScanOptions()).scanCollecting(targets: targets, ports: ports)
         #expect(outcome.complete)
-        let results = outcome.results[0]
+        #expect(outcome.scanned == ports.ports.count && outcome.total == ports.ports.count)
+        let results = collected[0]
         #expect(results.map(\.port) == ports.ports)
         for result in results {
             let expectOpen = listeners.contains { $0.port == result.port }
@@ -34,7 +35,8 @@ struct EngineIntegrationTests {
         let seen = Mutex<[String: Int]>([:])
         var options = ScanOptions()
         options.threads = 2
-        let outcome = ConnectEngine(options: options).scan(targets: targets, ports: ports) { index, result in
+        let (outcome, collected) = ConnectEngine(options: options).scanCollecting(targets: targets, ports: ports) {
+            index, result in
             seen.withLock { $0["\(index):\(result.port):\(result.state)", default: 0] += 1 }
         }
         #expect(outcome.threads == 2)
@@ -44,7 +46,7 @@ struct EngineIntegrationTests {
         #expect(streamed["0:\(listener.port):open"] == 1)
         // The listener is bound to 127.0.0.1 only: on 127.0.0.2 the same port is closed.
         #expect(streamed["1:\(listener.port):closed"] == 1)
-        #expect(outcome.results[0].contains { $0.port == listener.port && $0.state == .open })
+        #expect(collected[0].contains { $0.port == listener.port && $0.state == .open })
     }
 
     @Test func stopKeepsWhatWasDone() throws {
@@ -53,14 +55,14 @@ struct EngineIntegrationTests {
         var options = ScanOptions()
         options.rate = 2000
         let engine = ConnectEngine(options: options, shouldStop: { count.load(ordering: .relaxed) >= 100 ? SIGINT : 0 })
-        let outcome = engine.scan(targets: targets, ports: .all) { _, _ in
+        let (outcome, collected) = engine.scanCollecting(targets: targets, ports: .all) { _, _ in
             count.wrappingAdd(1, ordering: .relaxed)
         }
         #expect(!outcome.complete)
         #expect(outcome.stopSignal == SIGINT)
-        let done = outcome.results[0].count
+        let done = collected[0].count
         #expect(done >= 100 && done < 1000)
-        #expect(outcome.results[0].map(\.port) == outcome.results[0].map(\.port).sorted())
+        #expect(outcome.scanned == done)
     }
 
     @Test func rateLimitPacesConnects() throws {
@@ -68,7 +70,9 @@ struct EngineIntegrationTests {
         var options = ScanOptions()
         options.rate = 400
         let start = monotonicNanoseconds()
-        let outcome = ConnectEngine(options: options).scan(targets: targets, ports: try PortList(parsing: "1-100"))
+        let outcome = ConnectEngine(options: options).scan(targets: targets, ports: try PortList(parsing: "1-100")) {
+            _, _ in
+        }
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
         #expect(outcome.complete)
         #expect(elapsed >= 0.2, "100 connects at 400/s take about 0.25 s, took \(elapsed)")
@@ -88,12 +92,12 @@ struct EngineStarvationTests {
         }
         let targets = try loopbackTargets(["127.0.0.1"])
         let ports = try PortList(parsing: "1-3000")
-        let outcome = engine.scan(targets: targets, ports: ports)
+        let (outcome, collected) = engine.scanCollecting(targets: targets, ports: ports)
         #expect(outcome.threads == 2)
         #expect(outcome.failure == nil)
         #expect(outcome.complete)
-        #expect(outcome.results[0].count == 3000)
-        #expect(outcome.results[0].allSatisfy { $0.state != .error })
+        #expect(collected[0].count == 3000)
+        #expect(collected[0].allSatisfy { $0.state != .error })
         #expect(outcome.localFailures >= 1)
     }
 
@@ -103,10 +107,11 @@ struct EngineStarvationTests {
         options.localFailureLimit = 3
         var engine = ConnectEngine(options: options)
         engine.makeEventLoop = { _ in -EMFILE }
-        let outcome = engine.scan(targets: try loopbackTargets(["127.0.0.1"]), ports: try PortList(parsing: "1-3000"))
+        let (outcome, collected) = engine.scanCollecting(
+            targets: try loopbackTargets(["127.0.0.1"]), ports: try PortList(parsing: "1-3000"))
         #expect(outcome.failure == ScanFailure(errno: EMFILE))
         #expect(!outcome.complete)
-        #expect(outcome.results[0].isEmpty)
+        #expect(collected[0].isEmpty && outcome.scanned == 0)
         #expect(outcome.stopSignal == 0)
     }
 }
@@ -118,7 +123,7 @@ struct RateScheduleTests {
         options.rate = rate
         return SharedScan(
             targets: try loopbackTargets(["127.0.0.1"]), ports: [1], options: options, threads: 2, concurrency: 2,
-            onResult: nil, shouldStop: { 0 }, makeEventLoop: { _ in -EINVAL })
+            onResult: { _, _ in }, shouldStop: { 0 }, makeEventLoop: { _ in -EINVAL })
     }
 
     /// Grants of two threads asking every 0.1 ms from `start` for `seconds`.

@@ -6,7 +6,8 @@ import Testing
 
 /// The report's counts for random scans, complete or interrupted: per host, the states and the
 /// unscanned ports add up to the ports requested, and every format says the same (the JSON
-/// document, the JSON Lines port records and end record, the table's rows and summary line).
+/// document, the JSON Lines port records and end record, the table's rows and summary line):
+/// listed ports plus the summarised closed ones account for every port scanned.
 /// 50 cases each: a case encodes up to 500 ports, which takes a while in a debug build.
 @Suite("Report count properties")
 struct ReportCountPropertyTests {
@@ -47,6 +48,10 @@ struct ReportCountPropertyTests {
         var targets: [AuthorizedTarget]
         var openOnly: Bool
         var collapseAbove: Int
+        var listing: PortListing { PortListing(openOnly: openOnly) }
+
+        /// The results a report lists one by one.
+        func listed(_ host: Int) -> [PortResult] { results[host].filter(listing.lists) }
     }
 
     /// What `scan` generates.
@@ -73,12 +78,22 @@ struct ReportCountPropertyTests {
             }
         }
         let outcome = ScanOutcome(
-            results: results, estimators: targets.map { _ in RTTEstimator() }, complete: complete,
+            scanned: results.map(\.count).reduce(0, +), total: ports.ports.count * targets.count,
+            estimators: targets.map { _ in RTTEstimator() }, complete: complete,
             stopSignal: complete ? 0 : [SIGINT, SIGTERM][mix.next(2)], localFailures: 0, threads: 1, concurrency: 8)
+        let listing = PortListing(openOnly: openOnly)
+        // Results reach the tallies in a shuffled order, as from the engine's threads.
+        let tallies = results.map { results in
+            var tally = HostTally()
+            var shuffled = results
+            for index in shuffled.indices.reversed() { shuffled.swapAt(index, mix.next(index + 1)) }
+            for result in shuffled { tally.record(result, listing: listing) }
+            return tally
+        }
         let context = ScanContext(
             version: "0.0.0-test", arguments: ["scan"], policySources: policy.sources, ports: ports,
-            options: ScanOptions(), startedAt: 1_700_000_000, endedAt: 1_700_000_002.5, openOnly: openOnly)
-        let report = ReportBuilder.build(targets: targets, outcome: outcome, context: context)
+            options: ScanOptions(), startedAt: 1_700_000_000, endedAt: 1_700_000_002.5, listing: listing)
+        let report = ReportBuilder.build(targets: targets, tallies: tallies, outcome: outcome, context: context)
         return Scan(
             report: report, results: results, targets: targets, openOnly: openOnly, collapseAbove: collapseAbove)
     }
@@ -97,14 +112,19 @@ struct ReportCountPropertyTests {
         let portCount = report.run.portCount
         #expect(report.hosts.count == scan.results.count)
         var sum = StateCounts()
-        for (host, results) in zip(report.hosts, scan.results) {
+        for (index, (host, results)) in zip(report.hosts, scan.results).enumerated() {
             #expect(Self.total(host.summary) == portCount)
             #expect(host.summary.unscanned == portCount - results.count)
             for state in PortState.allCases {
                 #expect(host.summary[state] == results.filter { $0.state == state }.count)
             }
             if report.run.complete { #expect(host.summary.unscanned == 0) }
-            #expect(host.ports.count == (scan.openOnly ? host.summary.open : results.count))
+            #expect(host.ports.map(\.port) == scan.listed(index).map { Int($0.port) }.sorted())
+            let summarised = results.filter { $0.state == .closed && !scan.listing.lists($0) }.map(\.port)
+            #expect((host.closed?.ports.ports ?? []) == summarised.sorted())
+            #expect((host.closed?.count ?? 0) == summarised.count)
+            // Without --open, listed and summarised ports are every port scanned.
+            if !scan.openOnly { #expect(host.ports.count + (host.closed?.count ?? 0) == results.count) }
             sum = sum + host.summary
         }
         #expect(report.summary == sum)
@@ -118,7 +138,7 @@ struct ReportCountPropertyTests {
 
     static func checkJSONDocument(_ input: Input) throws {
         let scan = try Self.make(input)
-        let bytes = try JSONRendering().document(scan.report)
+        let bytes = JSONRendering().document(scan.report)
         #expect(try JSONDecoder().decode(ScanReport.self, from: Data(bytes)) == scan.report)
 
         // Read as plain JSON, not through recon's own types.
@@ -132,8 +152,12 @@ struct ReportCountPropertyTests {
             #expect(summary.values.reduce(0, +) == portCount)
             summary.forEach { totals[$0, default: 0] += $1 }
             let listed = try #require(host["ports"] as? [[String: Any]])
-            for state in PortState.allCases where !scan.openOnly || state == .open {
-                #expect(listed.filter { $0["state"] as? String == state.rawValue }.count == summary[state.rawValue])
+            let closed = (host["closed"] as? [String: Any])?["count"] as? Int ?? 0
+            for state in PortState.allCases where !scan.openOnly || state == .open || state == .closed {
+                let summarised = state == .closed ? closed : 0
+                #expect(
+                    listed.filter { $0["state"] as? String == state.rawValue }.count + summarised
+                        == summary[state.rawValue])
             }
         }
         #expect(json["summary"] as? [String: Int] == totals)
@@ -149,14 +173,15 @@ struct ReportCountPropertyTests {
         let json = JSONRendering()
         // The port records a scan writes as results arrive (only open ones with --open).
         var lines: [[UInt8]] = []
-        for (target, results) in zip(scan.targets, scan.results) {
-            for result in results where !scan.openOnly || result.state == .open {
+        for (index, target) in scan.targets.enumerated() {
+            for result in scan.listed(index) {
                 lines.append(
-                    try json.line(
-                        PortRecord(address: target.address.description, hostname: target.hostname, result: result)))
+                    json.line(
+                        PortRecord(
+                            address: target.address.description, hostname: target.hostname, entry: PortEntry(result))))
             }
         }
-        let end = try json.line(EndRecord(report: scan.report))
+        let end = json.line(EndRecord(report: scan.report))
         #expect((lines + [end]).allSatisfy { $0.last == 0x0A && $0.dropLast().allSatisfy { $0 != 0x0A } })
 
         let records = try lines.map { try JSONDecoder().decode(PortRecord.self, from: Data($0)) }
@@ -167,8 +192,10 @@ struct ReportCountPropertyTests {
             #expect(Self.total(host.summary) == endRecord.run.portCount)
             let mine = records.filter { $0.address == host.address }
             #expect(mine.allSatisfy { $0.hostname == host.hostname })
-            for state in PortState.allCases where !scan.openOnly || state == .open {
-                #expect(mine.filter { $0.entry.state == state }.count == host.summary[state], "host \(index)")
+            for state in PortState.allCases where !scan.openOnly || state == .open || state == .closed {
+                let summarised = state == .closed ? host.closed?.count ?? 0 : 0
+                #expect(
+                    mine.filter { $0.entry.state == state }.count + summarised == host.summary[state], "host \(index)")
             }
         }
         #expect(Self.total(endRecord.summary) == endRecord.run.portCount * endRecord.hosts.count)

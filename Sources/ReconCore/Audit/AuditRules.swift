@@ -240,4 +240,13 @@ extension AuditRules {
     public static func builtIn() throws(AuditRulesError) -> AuditRules {
         try AuditRules(path: builtInPath, text: EmbeddedPolicies.auditRules)
     }
+
+    /// The rules an audit starts from: the built-in ones, or `folder/audit.rules` instead
+    /// (`RECON_POLICIES`), then each of `extra` (`--audit-rules`).
+    public static func load(replacing folder: String?, extra: [String]) throws(AuditRulesError) -> AuditRules {
+        var rules = try builtIn()
+        if let folder { rules = try AuditRules(contentsOf: folder + "/audit.rules") }
+        for file in extra { rules = rules.merging(try AuditRules(contentsOf: file)) }
+        return rules
+    }
 }

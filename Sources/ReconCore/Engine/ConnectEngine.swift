@@ -11,10 +11,12 @@ import Synchronization
 /// One port result as it arrives, with the index of its target in the request.
 public typealias ResultHandler = @Sendable (_ targetIndex: Int, _ result: PortResult) -> Void
 
-/// What a connect scan produced.
+/// What a connect scan produced, besides the results it handed to its `onResult` handler (it
+/// keeps none itself, so its memory does not grow with the ports scanned).
 public struct ScanOutcome: Sendable {
-    /// Per target (request order): the ports scanned, ascending. Unscanned ports are absent.
-    public var results: [[PortResult]]
+    /// Ports decided (target × port), and how many there were to decide.
+    public var scanned: Int
+    public var total: Int
     /// Per target: the round-trip estimate learned during the scan.
     public var estimators: [RTTEstimator]
     /// False when the scan was stopped before every port was done.
@@ -78,15 +80,15 @@ public struct ConnectEngine: Sendable {
         return (threads, max(1, min(options.concurrency, max(workItems, 1))))
     }
 
-    /// Scans every port of `ports` on every target. Blocks until done or stopped;
-    /// `onResult` is called from the scanning threads as results arrive.
-    public func scan(targets: [AuthorizedTarget], ports: PortList, onResult: ResultHandler? = nil) -> ScanOutcome {
+    /// Scans every port of `ports` on every target. Blocks until done or stopped; `onResult` is
+    /// called from the scanning threads as results arrive (once per port decided), and is the
+    /// only place results go.
+    public func scan(targets: [AuthorizedTarget], ports: PortList, onResult: @escaping ResultHandler) -> ScanOutcome {
         let total = targets.count * ports.ports.count
         let (threads, concurrency) = layout(workItems: total)
         let shared = SharedScan(
             targets: targets, ports: ports.ports, options: options, threads: threads,
             concurrency: concurrency, onResult: onResult, shouldStop: shouldStop, makeEventLoop: makeEventLoop)
-        defer { shared.deallocate() }
 
         let workers = (0..<threads).map { ConnectWorker(shared: shared, index: $0) }
         let box = UncheckedBox(workers)
@@ -96,10 +98,6 @@ public struct ConnectEngine: Sendable {
             DispatchQueue.concurrentPerform(iterations: threads) { box.value[$0].run() }
         }
 
-        var results = [[PortResult]](repeating: [], count: targets.count)
-        for index in 0..<total {
-            if let result = shared.results[index] { results[index % targets.count].append(result) }
-        }
         var estimators = [RTTEstimator](repeating: RTTEstimator(), count: targets.count)
         for worker in workers {
             for (target, estimator) in worker.estimators.enumerated()
@@ -108,9 +106,9 @@ public struct ConnectEngine: Sendable {
             }
         }
         let stopSignal = workers.map(\.stoppedBy).max() ?? 0
-        let done = results.reduce(0) { $0 + $1.count }
+        let done = workers.reduce(0) { $0 + $1.recorded }
         var outcome = ScanOutcome(
-            results: results, estimators: estimators, complete: done == total, stopSignal: stopSignal,
+            scanned: done, total: total, estimators: estimators, complete: done == total, stopSignal: stopSignal,
             localFailures: workers.reduce(0) { $0 + $1.localFailures }, threads: threads,
             concurrency: concurrency, phantoms: workers.reduce(0) { $0 + $1.phantoms })
         // A worker stops with items undone only when stopped by a signal or when it cannot start
@@ -120,6 +118,19 @@ public struct ConnectEngine: Sendable {
         }
         return outcome
     }
+
+    /// Scans like `scan(targets:ports:onResult:)` and also returns every result, per target in
+    /// port order. For small scans and tests: memory grows with the ports scanned.
+    public func scanCollecting(
+        targets: [AuthorizedTarget], ports: PortList, onResult: ResultHandler? = nil
+    ) -> (outcome: ScanOutcome, results: [[PortResult]]) {
+        let collected = Mutex([[PortResult]](repeating: [], count: targets.count))
+        let outcome = scan(targets: targets, ports: ports) { index, result in
+            collected.withLock { $0[index].append(result) }
+            onResult?(index, result)
+        }
+        return (outcome, collected.withLock { $0 }.map { $0.sorted { $0.port < $1.port } })
+    }
 }
 
 /// Lets the workers (each used by one thread only) cross into concurrentPerform.
@@ -128,15 +139,15 @@ private struct UncheckedBox<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// State shared by the worker threads: read-only inputs, the work cursor, and the result slots
-/// (each written by exactly one worker, read after all have joined).
+/// State shared by the worker threads: read-only inputs, the work cursor, the rate schedule and
+/// the work given up by workers that could not run.
 final class SharedScan: @unchecked Sendable {
     let targets: [AuthorizedTarget]
     let ports: [UInt16]
     let options: ScanOptions
     let threads: Int
     let concurrency: Int
-    let onResult: ResultHandler?
+    let onResult: ResultHandler
     let shouldStop: @Sendable () -> Int32
     let total: Int
     let cursor = Atomic<Int>(0)
@@ -146,7 +157,6 @@ final class SharedScan: @unchecked Sendable {
     /// Workers that hold items but have not started a connect yet, so may still give them up:
     /// no worker finishes while one of them runs.
     let unproven = Atomic<Int>(0)
-    let results: UnsafeMutableBufferPointer<PortResult?>
     /// Socket address templates per target (port filled in per connect).
     let addresses: [SocketAddress]
     /// Per target: an address of this host (loopback or an interface's), where a connect can
@@ -160,7 +170,7 @@ final class SharedScan: @unchecked Sendable {
 
     init(
         targets: [AuthorizedTarget], ports: [UInt16], options: ScanOptions, threads: Int, concurrency: Int,
-        onResult: ResultHandler?, shouldStop: @escaping @Sendable () -> Int32,
+        onResult: @escaping ResultHandler, shouldStop: @escaping @Sendable () -> Int32,
         makeEventLoop: @escaping @Sendable (_ worker: Int) -> Int32
     ) {
         self.targets = targets
@@ -171,8 +181,6 @@ final class SharedScan: @unchecked Sendable {
         self.onResult = onResult
         self.shouldStop = shouldStop
         total = targets.count * ports.count
-        results = .allocate(capacity: max(total, 1))
-        results.initialize(repeating: nil)
         addresses = targets.map { SocketAddress($0.address) }
         let own = Set(InterfaceAddress.current().map(\.address))
         localTargets = targets.map { $0.address.isLoopback || own.contains($0.address) }
@@ -220,5 +228,4 @@ final class SharedScan: @unchecked Sendable {
         }
     }
 
-    func deallocate() { results.deallocate() }
 }

@@ -85,6 +85,8 @@ final class ConnectWorker {
     private(set) var estimators: [RTTEstimator]
     /// Local failures met and backed off.
     private(set) var localFailures = 0
+    /// Ports this worker decided (results handed on).
+    private(set) var recorded = 0
     /// Connects that completed to a local port with no listener (TCP simultaneous open with
     /// another local socket), retried from another source port.
     private(set) var phantoms = 0
@@ -422,8 +424,8 @@ final class ConnectWorker {
         let result = PortResult(
             port: shared.ports[work / targetCount], state: state, reason: reason, rttNanoseconds: rtt,
             errno: keepsErrno ? error : 0, attempts: Int(max(retry.attempts, 1)))
-        shared.results[work] = result
-        shared.onResult?(work % targetCount, result)
+        recorded += 1
+        shared.onResult(work % targetCount, result)
     }
 
     // MARK: timeouts and stopping

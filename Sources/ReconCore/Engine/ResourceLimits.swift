@@ -24,6 +24,13 @@ public enum ResourceLimits {
         return Int(clamping: limit.rlim_cur)
     }
 
+    /// The soft open-file limit in force (what `ulimit -n` shows).
+    public static func openFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return Int(clamping: limit.rlim_cur)
+    }
+
     /// The default number of connects in flight for a soft open-file limit.
     public static func defaultConcurrency(openFileLimit: Int) -> Int {
         max(1, min(openFileLimit - reservedDescriptors, maximumWindow))
@@ -35,6 +42,16 @@ public enum ResourceLimits {
     public static func requiredAddressSpace(probing: Bool) -> Int {
         let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         return (probing ? 128 + 48 * cores : 64 + 16 * cores) << 20
+    }
+
+    /// Why the address-space limit (`ulimit -v`) is too low for a run, in one line, or nil when it
+    /// is not. Below it, thread creation fails inside the runtime, which then retries forever or
+    /// crashes: check on the main thread before anything asynchronous starts.
+    public static func addressSpaceProblem(probing: Bool) -> String? {
+        let required = requiredAddressSpace(probing: probing)
+        guard let limit = addressSpaceShortfall(required: required) else { return nil }
+        return "the address-space limit (ulimit -v) is \(limit >> 20) MiB, below the \(required >> 20) MiB "
+            + "this run needs: raise it (ulimit -v \(required >> 10)) or lift it (ulimit -v unlimited)"
     }
 
     /// Raises the soft address-space limit (`ulimit -v`) to the hard one where allowed and

@@ -15,6 +15,31 @@ public enum TimeoutPolicy: Sendable, Equatable {
     /// nmap's defaults: 1 s initial, 100 ms minimum, 10 s maximum.
     public static let standard = TimeoutPolicy.adaptive(
         initial: 1_000_000_000, minimum: 100_000_000, maximum: 10_000_000_000)
+
+    /// The policy the timeout options ask for (durations as `DurationText` reads them): a fixed
+    /// timeout, or the adaptive one with the bounds given (nmap's defaults for the others).
+    public static func parse(fixed: String?, minimum: String?, maximum: String?, initial: String?)
+        throws(DurationError) -> TimeoutPolicy
+    {
+        if let fixed { return .fixed(try DurationText.nanoseconds(fixed, option: "--timeout")) }
+        guard case .adaptive(let standardInitial, let standardMinimum, let standardMaximum) = standard else {
+            return standard
+        }
+        let low =
+            try minimum.map { text throws(DurationError) in
+                try DurationText.nanoseconds(text, option: "--min-timeout")
+            } ?? standardMinimum
+        let high =
+            try maximum.map { text throws(DurationError) in
+                try DurationText.nanoseconds(text, option: "--max-timeout")
+            } ?? standardMaximum
+        let start =
+            try initial.map { text throws(DurationError) in
+                try DurationText.nanoseconds(text, option: "--initial-timeout")
+            } ?? standardInitial
+        guard low <= high else { throw DurationError(description: "--min-timeout is greater than --max-timeout") }
+        return .adaptive(initial: start, minimum: low, maximum: high)
+    }
 }
 
 /// Smoothed round-trip time and variance of one host (RFC 6298, as nmap uses them).

@@ -19,12 +19,12 @@ public struct ScanContext: Sendable {
     /// Wall-clock start and end, as seconds since 1970 (injected so reports can be compared).
     public var startedAt: Double
     public var endedAt: Double
-    /// List only open ports (`--open`); counts still cover every port.
-    public var openOnly: Bool
+    /// Which ports are listed one by one (`--open`, `--show closed`); counts cover every port.
+    public var listing: PortListing
 
     public init(
         version: String, arguments: [String], policySources: [String], ports: PortList, options: ScanOptions,
-        startedAt: Double, endedAt: Double, openOnly: Bool
+        startedAt: Double, endedAt: Double, listing: PortListing = PortListing()
     ) {
         self.version = version
         self.arguments = arguments
@@ -33,37 +33,38 @@ public struct ScanContext: Sendable {
         self.options = options
         self.startedAt = startedAt
         self.endedAt = endedAt
-        self.openOnly = openOnly
+        self.listing = listing
     }
 }
 
-/// Builds the versioned report from a scan's outcome.
+/// Builds the versioned report from a scan's tallies.
 public enum ReportBuilder {
-    /// The report for `outcome` of scanning `targets` under `context`.
-    /// `services` (per target, by port) adds what probing found to open ports; `handshakes`
-    /// (by address, then port) and `capture` what the packet capture saw.
+    /// The report of scanning `targets` (index-aligned with `tallies`, what the scan kept of each
+    /// host) under `context`. `services` (per target, by port) adds what probing found to open
+    /// ports; `handshake` and `capture` what the packet capture saw.
     public static func build(
-        targets: [AuthorizedTarget], outcome: ScanOutcome, services: [[UInt16: PortService]]? = nil,
-        handshakes: [IPAddress: [UInt16: Handshake]]? = nil, capture: CaptureSummary? = nil, context: ScanContext
+        targets: [AuthorizedTarget], tallies: [HostTally], outcome: ScanOutcome,
+        services: [[UInt16: PortService]]? = nil, handshake: ((IPAddress, UInt16) -> Handshake?)? = nil,
+        capture: CaptureSummary? = nil, context: ScanContext
     ) -> ScanReport {
         var total = StateCounts()
         var hosts: [HostReport] = []
         for (index, target) in targets.enumerated() {
-            let results = outcome.results[index]
-            var counts = StateCounts()
-            for result in results { counts.add(result.state) }
-            counts.unscanned = context.ports.ports.count - results.count
+            let tally = tallies[index]
+            var counts = tally.counts
+            counts.unscanned = context.ports.ports.count - counts.scanned
             total = total + counts
             let estimator = outcome.estimators[index]
-            let hostHandshakes = handshakes?[target.address]
             hosts.append(
                 HostReport(
                     address: target.address.description, family: target.address.family,
                     hostname: target.hostname, scopeRule: target.rule.description,
-                    ports: results.filter { !context.openOnly || $0.state == .open }.map { result in
+                    ports: tally.sortedListed.map { result in
                         PortEntry(
-                            result, service: services?[index][result.port], handshake: hostHandshakes?[result.port])
+                            result, service: services?[index][result.port],
+                            handshake: handshake?(target.address, result.port))
                     },
+                    closed: tally.closedSummary,
                     summary: counts,
                     timing: HostTiming(
                         srttMs: estimator.smoothed.map { ReportRounding.milliseconds(Double($0) / 1e6) },

@@ -4,13 +4,15 @@
     import Foundation
 #endif
 
-/// The scan report, version 1 of the documented schema (`schema/recon-scan-v1.schema.json`).
-/// Field names are snake_case in JSON; ports are ascending; absent values are omitted.
+/// The scan report, version 2 of the documented schema (`schema/recon-scan-v2.schema.json`).
+/// Field names are snake_case in JSON; ports are ascending; absent values are omitted. A host
+/// lists its open, filtered and error ports; closed ones are summarised as ranges (`closed`)
+/// unless listed with `--show closed`.
 public struct ScanReport: Codable, Sendable, Equatable {
     /// Schema identifier written into every report.
-    public static let schemaIdentifier = "recon-scan/1"
+    public static let schemaIdentifier = "recon-scan/2"
 
-    /// Always `recon-scan/1` for this version.
+    /// `recon-scan/2` for this version (`recon-scan/1` in reports of earlier versions).
     public var schema: String
     /// How and when the scan ran.
     public var run: RunInfo
@@ -94,16 +96,60 @@ public struct HostReport: Codable, Sendable, Equatable {
     public var hostname: String?
     /// The scope rule that allowed the address.
     public var scopeRule: String
-    /// Ports reported (all scanned ports, or only open ones with `--open`), ascending.
+    /// Ports listed, ascending: open, filtered and error ones (only open ones with `--open`),
+    /// closed ones with `--show closed` or an unusual reason.
     public var ports: [PortEntry]
+    /// The closed ports not listed, summarised; absent when there are none.
+    public var closed: PortSummary?
     /// Counts for this host (over all scanned ports, whatever is listed).
     public var summary: StateCounts
     /// Round-trip figures learned on this host.
     public var timing: HostTiming
 
     enum CodingKeys: String, CodingKey {
-        case address, family, hostname, ports, summary, timing
+        case address, family, hostname, ports, closed, summary, timing
         case scopeRule = "scope_rule"
+    }
+}
+
+/// Ports of one state a host does not list, summarised like nmap's `<extraports>`: how many,
+/// why, and which as a compact range list (`1-21,23-79,81-1024`).
+public struct PortSummary: Codable, Sendable, Equatable {
+    /// How many ports.
+    public var count: Int
+    /// How many ports per reason (`conn-refused`).
+    public var reasons: [String: Int]
+    /// The ports, as ranges (a port list in JSON).
+    public var ports: PortRanges
+
+    public init(count: Int, reasons: [String: Int], ports: PortRanges) {
+        self.count = count
+        self.reasons = reasons
+        self.ports = ports
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count, reasons, ports
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        count = try container.decode(Int.self, forKey: .count)
+        reasons = try container.decode([String: Int].self, forKey: .reasons)
+        let text = try container.decode(String.self, forKey: .ports)
+        do {
+            ports = text.isEmpty ? PortRanges() : PortRanges(try PortList(parsing: text).ports)
+        } catch {
+            throw DecodingError.dataCorruptedError(
+                forKey: .ports, in: container, debugDescription: "not a port list: \(error.description)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(count, forKey: .count)
+        try container.encode(reasons, forKey: .reasons)
+        try container.encode(ports.description, forKey: .ports)
     }
 }
 
@@ -259,6 +305,9 @@ public struct StateCounts: Codable, Sendable, Equatable {
     public var unscanned = 0
 
     public init() {}
+
+    /// Ports in some state (open, closed, filtered or error): the ones scanned.
+    public var scanned: Int { open + closed + filtered + error }
 
     /// Counts one result.
     public mutating func add(_ state: PortState) {

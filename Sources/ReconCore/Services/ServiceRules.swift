@@ -171,4 +171,23 @@ extension ServiceRules {
     public static func builtIn() throws(ServiceRulesError) -> ServiceRules {
         try ServiceRules(path: builtInPath, text: EmbeddedPolicies.serviceRules)
     }
+
+    /// Where nmap's probes file is when `--nmap-probes auto` asks for it.
+    public static let nmapDefaultPath = "/usr/share/nmap/nmap-service-probes"
+
+    /// The rules a scan starts from: the built-in ones, or `folder/services.rules` instead
+    /// (`RECON_POLICIES`), then each of `extra` (`--rules`), then nmap's probes file (`auto` for
+    /// the installed one). Bad files fail with FILE:LINE.
+    public static func load(replacing folder: String?, extra: [String], nmapProbes: String?) throws(ServiceRulesError)
+        -> ServiceRules
+    {
+        var rules = try builtIn()
+        if let folder { rules = try ServiceRules(contentsOf: folder + "/services.rules") }
+        for file in extra { rules = rules.merging(try ServiceRules(contentsOf: file)) }
+        if let nmapProbes {
+            rules = rules.merging(
+                try nmapServiceProbes(contentsOf: nmapProbes == "auto" ? nmapDefaultPath : nmapProbes))
+        }
+        return rules
+    }
 }

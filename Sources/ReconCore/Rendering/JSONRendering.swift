@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -15,40 +17,75 @@ public struct JSONRendering: Sendable {
     }
 
     /// The whole report as one JSON document and a newline: the same bytes as encoding the
-    /// report at once, but built port by port, so a full-range report never exists as a
-    /// Foundation object tree (62 MiB peak for 65535 ports at once, 26 MiB this way).
-    public func document(_ report: ScanReport) throws -> [UInt8] {
+    /// report at once, but encoded and written host by host and port by port, so a large report
+    /// never exists as one Foundation object tree or one buffer.
+    public func writeDocument(_ report: ScanReport, to output: any ReportOutput) {
         var shell = report
         shell.hosts = []
-        var hosts: [UInt8] = []
+        let (documentHead, documentTail) = Self.split(encode(shell), at: "hosts")
+        output.write(documentHead)
+        var buffer: [UInt8] = []
         for (index, host) in report.hosts.enumerated() {
-            if index > 0 { hosts.append(UInt8(ascii: ",")) }
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
             var hostShell = host
             hostShell.ports = []
-            var ports: [UInt8] = []
-            ports.reserveCapacity(host.ports.count * 100)
+            let (hostHead, hostTail) = Self.split(encode(hostShell), at: "ports")
+            buffer += hostHead
             for (portIndex, port) in host.ports.enumerated() {
-                if portIndex > 0 { ports.append(UInt8(ascii: ",")) }
-                ports += try encoder.encode(port)
+                if portIndex > 0 { buffer.append(UInt8(ascii: ",")) }
+                buffer += encode(port)
+                if buffer.count >= 1 << 16 {
+                    output.write(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
             }
-            hosts += Self.splice(ports, into: Array(try encoder.encode(hostShell)), at: "ports")
+            buffer += hostTail
         }
-        return Self.splice(hosts, into: Array(try encoder.encode(shell)), at: "hosts") + [0x0A]
+        output.write(buffer + documentTail + [0x0A])
     }
 
-    /// Puts `items` into the empty array `"key":[]` of `json`. A raw `"key":[]` can only be the
-    /// key itself: inside JSON strings quotes are escaped.
-    private static func splice(_ items: [UInt8], into json: [UInt8], at key: String) -> [UInt8] {
+    /// The whole report as one JSON document and a newline (`writeDocument` into memory).
+    public func document(_ report: ScanReport) -> [UInt8] {
+        let memory = MemoryOutput()
+        writeDocument(report, to: memory)
+        return memory.bytes
+    }
+
+    /// `json` cut at its empty array `"key":[]`, between the brackets. A raw `"key":[]` can
+    /// only be the key itself: inside JSON strings quotes are escaped.
+    private static func split(_ json: [UInt8], at key: String) -> (head: [UInt8], tail: [UInt8]) {
         let marker = Array("\"\(key)\":[]".utf8)
-        guard let start = json.firstRange(of: marker)?.lowerBound else { return json }
-        let insertAt = start + marker.count - 1
-        return Array(json[..<insertAt]) + items + Array(json[insertAt...])
+        guard let start = json.firstRange(of: marker)?.lowerBound else { return (json, []) }
+        let cut = start + marker.count - 1
+        return (Array(json[..<cut]), Array(json[cut...]))
     }
 
     /// One JSON Lines record and a newline.
-    public func line(_ record: some Encodable) throws -> [UInt8] {
-        Array(try encoder.encode(record)) + [0x0A]
+    public func line(_ record: some Encodable) -> [UInt8] {
+        encode(record) + [0x0A]
     }
+
+    /// The JSON of one of recon's report types. They hold only strings, integers, booleans and
+    /// finite numbers, which always encode: a failure is a bug, reported as such.
+    private func encode(_ value: some Encodable) -> [UInt8] {
+        do {
+            return Array(try encoder.encode(value))
+        } catch {
+            fatalError("recon: could not encode the report: \(error)")
+        }
+    }
+}
+
+/// A `ReportOutput` that keeps what is written, for rendering into memory and for tests.
+public final class MemoryOutput: ReportOutput {
+    private let stored = Mutex<[UInt8]>([])
+
+    public init() {}
+
+    public func write(_ bytes: [UInt8]) { stored.withLock { $0 += bytes } }
+
+    /// Everything written so far.
+    public var bytes: [UInt8] { stored.withLock { $0 } }
 }
 
 /// First JSON Lines record: what is about to be scanned.
@@ -97,13 +134,11 @@ public struct PortRecord: Codable, Sendable, Equatable {
         case type, address, hostname
     }
 
-    /// The record of `result` on the host at `address` (its text, made once per host by the caller).
-    public init(
-        address: String, hostname: String?, result: PortResult, service: PortService? = nil, handshake: Handshake? = nil
-    ) {
+    /// The record of `entry` on the host at `address` (its text, made once per host by the caller).
+    public init(address: String, hostname: String?, entry: PortEntry) {
         self.address = address
         self.hostname = hostname
-        entry = PortEntry(result, service: service, handshake: handshake)
+        self.entry = entry
     }
 
     public init(from decoder: any Decoder) throws {
@@ -163,17 +198,19 @@ public struct EndRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// A host's counts and timing, without its ports (end record).
+/// A host's counts, closed-port summary and timing, without its listed ports (end record).
 public struct HostSummary: Codable, Sendable, Equatable {
     public var address: String
     public var hostname: String?
     public var summary: StateCounts
+    public var closed: PortSummary?
     public var timing: HostTiming
 
     public init(_ host: HostReport) {
         address = host.address
         hostname = host.hostname
         summary = host.summary
+        closed = host.closed
         timing = host.timing
     }
 }

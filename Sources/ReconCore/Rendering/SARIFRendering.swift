@@ -20,7 +20,7 @@ public struct SARIFRendering: Sendable {
     }
 
     /// The SARIF log of `report`'s findings, described by `rules`.
-    public func document(_ report: ScanReport, rules: AuditRules) throws -> [UInt8] {
+    public func document(_ report: ScanReport, rules: AuditRules) -> [UInt8] {
         let findings = report.findings ?? []
         var ruleIDs: [String] = []
         for finding in findings where !ruleIDs.contains(finding.rule) { ruleIDs.append(finding.rule) }
@@ -40,7 +40,12 @@ public struct SARIFRendering: Sendable {
                     endTimeUtc: report.run.ended)
             ],
             results: results)
-        return Array(try encoder.encode(Log(schema: Self.schemaURI, version: "2.1.0", runs: [run]))) + [0x0A]
+        do {
+            return Array(try encoder.encode(Log(schema: Self.schemaURI, version: "2.1.0", runs: [run]))) + [0x0A]
+        } catch {
+            // Strings, integers and booleans always encode: a failure is a bug.
+            fatalError("recon: could not encode the SARIF log: \(error)")
+        }
     }
 
     /// SARIF's level for a severity: info is a note, low and medium warnings, high an error.

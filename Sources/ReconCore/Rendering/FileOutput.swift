@@ -4,34 +4,34 @@ import Synchronization
     import Glibc
 #endif
 
-/// Where output goes: standard output or a file opened before the scan. Writes are whole
-/// (looped over short writes) and serialized, so JSON Lines records from scanning threads
-/// never interleave. A closed pipe stops output quietly instead of killing recon.
-final class FileOutput: Sendable {
-    static let standardOutput = FileOutput(descriptor: 1)
-    static let standardError = FileOutput(descriptor: 2)
+/// Where output goes: standard output, standard error, or a file. Writes are whole (looped over
+/// short writes) and serialized, so records written from scanning threads never interleave. A
+/// closed pipe stops output quietly instead of killing recon.
+public final class FileOutput: ReportOutput {
+    public static let standardOutput = FileOutput(descriptor: 1)
+    public static let standardError = FileOutput(descriptor: 2)
 
     private let state: Mutex<(descriptor: Int32, failed: Int32)>
 
-    init(descriptor: Int32) {
+    public init(descriptor: Int32) {
         state = Mutex((descriptor, 0))
     }
 
     /// Creates or truncates `path`; throws a one-line reason.
-    static func create(path: String) throws(ReconFailure) -> FileOutput {
+    public static func create(path: String) throws(OutputFileError) -> FileOutput {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ReconFailure(
-                message: "cannot write output file \(path): \(String(cString: strerror(errno)))", code: .usage)
+            throw OutputFileError(description: "cannot write output file \(path): \(String(cString: strerror(errno)))")
         }
         return FileOutput(descriptor: descriptor)
     }
 
-    func write(_ text: String) {
+    /// Writes `text` as UTF-8.
+    public func write(_ text: String) {
         write(Array(text.utf8))
     }
 
-    func write(_ bytes: [UInt8]) {
+    public func write(_ bytes: [UInt8]) {
         state.withLock { state in
             guard state.failed == 0 else { return }
             var offset = 0
@@ -50,5 +50,10 @@ final class FileOutput: Sendable {
     }
 
     /// The errno of the first failed write, or 0.
-    var failure: Int32 { state.withLock { $0.failed } }
+    public var failure: Int32 { state.withLock { $0.failed } }
+}
+
+/// An output file that cannot be created.
+public struct OutputFileError: Error, Sendable, CustomStringConvertible {
+    public let description: String
 }

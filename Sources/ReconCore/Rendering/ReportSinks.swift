@@ -1,0 +1,113 @@
+/// Where a sink's bytes go: a file or standard output (the executable's), or memory in tests.
+/// Writes from several threads must not interleave.
+public protocol ReportOutput: Sendable {
+    /// Writes all of `bytes`.
+    func write(_ bytes: [UInt8])
+}
+
+/// One output format, fed as the scan goes: the run header first, then each listed port once it
+/// is final (with what probing and capture found), then the finished report. A sink keeps only
+/// what its format needs; `port` may be called from several threads at once.
+public protocol ReportSink: Sendable {
+    /// The scan is about to start on `targets`.
+    func begin(run: RunInfo, targets: [AuthorizedTarget])
+    /// A listed port of host `host` (index into the targets), final.
+    func port(_ host: Int, _ entry: PortEntry)
+    /// The scan is over (complete or not): `report` holds the listed ports, summaries and findings.
+    func end(_ report: ScanReport)
+}
+
+extension ReportSink {
+    public func begin(run: RunInfo, targets: [AuthorizedTarget]) {}
+    public func port(_ host: Int, _ entry: PortEntry) {}
+}
+
+/// recon's output formats.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case table, json, jsonl, sarif
+
+    /// The sink writing this format of `request`'s scan to `output`; the table lists `shown`
+    /// states one by one even when numerous.
+    public func sink(to output: any ReportOutput, request: ScanRequest, shown: Set<PortState>) -> any ReportSink {
+        switch self {
+        case .table: TableSink(output: output, rendering: TableRendering(alwaysShown: shown))
+        case .json: JSONSink(output: output)
+        case .jsonl: JSONLinesSink(output: output, targets: request.plan.targets)
+        case .sarif: SARIFSink(output: output, rules: request.audit?.rules ?? AuditRules())
+        }
+    }
+}
+
+/// The readable table, written when the scan ends.
+public struct TableSink: ReportSink {
+    let output: any ReportOutput
+    let rendering: TableRendering
+
+    public init(output: any ReportOutput, rendering: TableRendering = TableRendering()) {
+        self.output = output
+        self.rendering = rendering
+    }
+
+    public func end(_ report: ScanReport) {
+        output.write(Array(rendering.render(report).utf8))
+    }
+}
+
+/// One JSON document (`recon-scan/2`), written host by host when the scan ends, so an
+/// interrupted scan still leaves a valid document.
+public struct JSONSink: ReportSink {
+    let output: any ReportOutput
+    let json = JSONRendering()
+
+    public init(output: any ReportOutput) {
+        self.output = output
+    }
+
+    public func end(_ report: ScanReport) {
+        json.writeDocument(report, to: output)
+    }
+}
+
+/// JSON Lines: the start record, a record per listed port as soon as it is final, the findings,
+/// and the end record with each host's counts and closed-port summary.
+public struct JSONLinesSink: ReportSink {
+    let output: any ReportOutput
+    let json = JSONRendering()
+    /// Each target's address as text, made once rather than for every port.
+    private let addresses: [String]
+    private let hostnames: [String?]
+
+    public init(output: any ReportOutput, targets: [AuthorizedTarget]) {
+        self.output = output
+        addresses = targets.map(\.address.description)
+        hostnames = targets.map(\.hostname)
+    }
+
+    public func begin(run: RunInfo, targets: [AuthorizedTarget]) {
+        output.write(json.line(StartRecord(run: run, targets: targets)))
+    }
+
+    public func port(_ host: Int, _ entry: PortEntry) {
+        output.write(json.line(PortRecord(address: addresses[host], hostname: hostnames[host], entry: entry)))
+    }
+
+    public func end(_ report: ScanReport) {
+        for finding in report.findings ?? [] { output.write(json.line(FindingRecord(finding))) }
+        output.write(json.line(EndRecord(report: report)))
+    }
+}
+
+/// SARIF 2.1.0 of an audit's findings, written when the scan ends.
+public struct SARIFSink: ReportSink {
+    let output: any ReportOutput
+    let rules: AuditRules
+
+    public init(output: any ReportOutput, rules: AuditRules) {
+        self.output = output
+        self.rules = rules
+    }
+
+    public func end(_ report: ScanReport) {
+        output.write(SARIFRendering().document(report, rules: rules))
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import ReconCore
+
+/// `recon scan TARGET... PORTS`: connect-scan, optionally probe and audit, write the report.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan", abstract: "Connect-scan TCP ports on targets inside the scope policy.",
+        discussion: """
+            Examples:
+              recon scan 127.0.0.1 1-1024
+              recon scan localhost ::1 22,80,8000-8100 --format json -o scan.json
+              recon scan -iL hosts.txt -p - --open --policy policies/own-hosts.policy
+            """)
+
+    @OptionGroup var scan: ScanArguments
+    @Flag(help: "Also audit what open ports disclose (implies --banner); see 'recon audit --help'.")
+    var audit = false
+    @OptionGroup var auditOptions: AuditArguments
+
+    func validate() throws {
+        if scan.format == .sarif && !audit { throw ValidationError("--format sarif needs --audit (or 'recon audit')") }
+        if auditOptions.anyGiven && !audit {
+            throw ValidationError("--fail-on, --waivers and --audit-rules need --audit (or use 'recon audit')")
+        }
+        try scan.validate(audit: audit)
+    }
+
+    mutating func run() async throws {
+        try await Recon.execute(scan, audit: audit ? try auditOptions.plan() : nil)
+    }
+}
+
+/// `recon audit TARGET... PORTS`: a scan with banners and probes, then the banner-suppression
+/// audit; exits 6 when a finding reaches `--fail-on`.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Scan, read banners, and report which services disclose versions (exit 6 on findings).",
+        discussion: """
+            Each finding names the rule, the evidence bytes and where they were seen, the setting
+            that hides them, and a fingerprint to waive it by. Findings no setting can hide are
+            marked and never fail.
+
+            Examples:
+              recon audit 127.0.0.1 1-65535
+              recon audit 127.0.0.1 1-1024 --format sarif -o recon.sarif --waivers waivers.policy
+              recon audit localhost 22,80,443 --fail-on none --format json
+            """)
+
+    @OptionGroup var scan: ScanArguments
+    @OptionGroup var auditOptions: AuditArguments
+
+    func validate() throws { try scan.validate(audit: true) }
+
+    mutating func run() async throws {
+        try await Recon.execute(scan, audit: try auditOptions.plan())
+    }
+}
+
+/// Options of the audit, for `recon audit` and `recon scan --audit`.
+struct AuditArguments: ParsableArguments {
+    @Option(
+        name: .customLong("fail-on"),
+        help: "Exit 6 on a finding at or above: info, low (default), medium, high, or none.")
+    var failOn: String?
+    @Option(name: .customLong("waivers"), help: "Waiver file of accepted findings (repeatable).")
+    var waiverFiles: [String] = []
+    @Option(name: .customLong("audit-rules"), help: "Extra audit rules file (repeatable).")
+    var rulesFiles: [String] = []
+
+    /// True when any audit option was given (they need an audit).
+    var anyGiven: Bool { failOn != nil || !waiverFiles.isEmpty || !rulesFiles.isEmpty }
+
+    func validate() throws {
+        if let failOn, AuditThreshold(failOn) == nil {
+            throw ValidationError("--fail-on takes info, low, medium, high or none, not '\(failOn)'")
+        }
+    }
+
+    /// The rules, waivers and threshold, read and checked before any scan.
+    func plan() throws(ReconFailure) -> AuditPlan {
+        do {
+            return try AuditPlan.load(
+                rulesFiles: rulesFiles, waiverFiles: waiverFiles, failOn: failOn, replacing: Recon.policiesFolder)
+        } catch {
+            throw ReconFailure(message: "\(error)", code: .usage)  // FILE:LINE: reason
+        }
+    }
+}
