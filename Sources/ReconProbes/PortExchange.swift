@@ -4,29 +4,6 @@ import NIOSSL
 import NIOTLS
 import ReconCore
 
-/// Why an exchange with a port ended.
-enum ExchangeEnd: String, Sendable {
-    /// The service closed the connection.
-    case closed
-    /// Bytes arrived and then nothing for the idle gap.
-    case idle
-    /// The HTTP response was complete (Content-Length).
-    case complete
-    /// The byte cap was reached.
-    case cap
-    /// The port's deadline passed.
-    case deadline
-    /// The connection was refused or reset.
-    case refused, reset
-    /// Another error (TLS handshake failure, unreachable).
-    case error
-    /// The scan was stopped (SIGINT, SIGTERM) while the exchange ran; what was read is kept.
-    case interrupted
-    /// recon ran out of something locally (EMFILE, ENFILE, ENOBUFS, EADDRNOTAVAIL): the port
-    /// was not reached. The session retries; never written to a report.
-    case local
-}
-
 /// One connection's plan: wait for a greeting, then (only if the port stayed silent) send a payload
 /// and read the reply; optionally inside TLS.
 struct ExchangePlan: Sendable {
@@ -58,6 +35,8 @@ struct ExchangeResult: Sendable {
     /// With `.local`: the errno that stopped the connect.
     var localErrno: Int32 = 0
     var tls: TLSInfo?
+    /// The HTTP head of the reply, parsed once while reading (HTTP plans only).
+    var head: HTTPHead?
 
     init(ended: ExchangeEnd = .error, localErrno: Int32 = 0) {
         self.ended = ended
@@ -170,6 +149,8 @@ final class ExchangeHandler: ChannelInboundHandler {
     private let tls: (handler: NIOSSLClientHandler, sniffer: ServerHelloSniffer)?
     private var phase = Phase.connecting
     private var result = ExchangeResult()
+    /// The length of the complete HTTP response, once its head told it.
+    private var completeLength: Int?
     private var idleTimer: Scheduled<Void>?
     private var greetingTimer: Scheduled<Void>?
     private var deadlineTimer: Scheduled<Void>?
@@ -264,11 +245,19 @@ final class ExchangeHandler: ChannelInboundHandler {
             result.reply?.append(contentsOf: buffer.readableBytesView.prefix(max(0, room)))
             reachedCap = buffer.readableBytes >= room
             result.replyTruncated = buffer.readableBytes > room
-            if plan.isHTTP, let reply = result.reply, let length = HTTPResponse.completeLength(reply),
-                reply.count >= length
-            {
-                finish(context: context, .complete)
-                return
+            if plan.isHTTP, let reply = result.reply {
+                // The head is parsed once it is complete, and the response's length known then.
+                if result.head == nil {
+                    let head = HTTPHead(reply)
+                    if head.end != nil {
+                        result.head = head
+                        completeLength = HTTPResponse.completeLength(reply, head: head)
+                    }
+                }
+                if let completeLength, reply.count >= completeLength {
+                    finish(context: context, .complete)
+                    return
+                }
             }
         } else {
             // Bytes before any payload are the greeting (also while still connecting in TLS).

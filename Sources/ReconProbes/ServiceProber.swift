@@ -256,7 +256,7 @@ struct ProbeSession {
     /// Everything the port said, and the identification they make, kept current as replies
     /// arrive (probing stops at a decisive one).
     private var replies: [ProbeReply] = [] { didSet { refreshMatch() } }
-    private var tunnel: String? { didSet { refreshMatch() } }
+    private var tunnel: Tunnel? { didSet { refreshMatch() } }
     private var match: ServiceMatch?
     private var triedHTTP = false
     private var triedTLS = false
@@ -324,11 +324,13 @@ struct ProbeSession {
         if first == nil && opening.greeting.isEmpty { triedHTTP = true }
         adoptGreeting(opening)
         if opening.reply != nil {
-            record(first?.name ?? "http", opening)
+            record(first?.name ?? ProbeName.http, opening)
         }
         if opening.ended == .refused || stopped { return finishIdentification() }
         if service.banner != nil {
-            if options.forceHTTP && !triedHTTP { await send(name: "http", payload: httpRequest(), isHTTP: true) }
+            if options.forceHTTP && !triedHTTP {
+                await send(name: ProbeName.http, payload: httpRequest(), isHTTP: true)
+            }
             return finishIdentification()
         }
         // Silent port: the probes meant for this port, HTTP, TLS, the probes meant for other
@@ -336,7 +338,7 @@ struct ProbeSession {
         for probe in specific.dropFirst() where !decided && !expired {
             await send(name: probe.name, payload: probe.payload, isHTTP: false)
         }
-        if !triedHTTP && !decided && !expired { await send(name: "http", payload: httpRequest(), isHTTP: true) }
+        if !triedHTTP && !decided && !expired { await send(name: ProbeName.http, payload: httpRequest(), isHTTP: true) }
         if !triedTLS && !decided && !expired && looksLikeTLS { await tryTLS() }
         for probe in others + generic where !decided && !expired {
             await send(name: probe.name, payload: probe.payload, isHTTP: false)
@@ -348,7 +350,7 @@ struct ProbeSession {
     /// waits each): the error page of HTTP services, and the rules' requests for this service.
     private mutating func sendAuditRequests(_ requests: [AuditRequest]) async {
         if service.http != nil {
-            let name = tunnel == "ssl" ? AuditRequest.tlsErrorPageProbe : AuditRequest.errorPageProbe
+            let name = tunnel == .ssl ? AuditRequest.tlsErrorPageProbe : AuditRequest.errorPageProbe
             await auditExchange(name, payload: httpRequest(path: AuditRequest.errorPagePath), isHTTP: true)
         }
         guard let name = service.service?.name else { return }
@@ -361,7 +363,7 @@ struct ProbeSession {
     private mutating func auditExchange(_ name: String, payload: [UInt8], isHTTP: Bool) async {
         guard !stopped else { return }
         let result = await exchange(
-            payload: payload, isHTTP: isHTTP, tls: tunnel == "ssl", budget: 2 * options.probeWait, ownBudget: true)
+            payload: payload, isHTTP: isHTTP, tls: tunnel == .ssl, budget: 2 * options.probeWait, ownBudget: true)
         record(name, result)
     }
 
@@ -402,14 +404,14 @@ struct ProbeSession {
 
     private var decided: Bool {
         guard let match else { return false }
-        return match.method != "port-table" && match.confidence >= ServiceProber.decisiveConfidence
+        return match.method != .portTable && match.confidence >= ServiceProber.decisiveConfidence
     }
 
     /// The HTTP reply was a TLS alert, or the service closed on a plain request.
     private var looksLikeTLS: Bool {
-        guard let reply = service.probes?.first(where: { $0.probe == "http" }) else { return false }
+        guard let reply = service.probes?.first(where: { $0.probe == ProbeName.http }) else { return false }
         let bytes = reply.reply?.bytes ?? []
-        return bytes.first == 0x15 || (bytes.isEmpty && reply.ended == "closed") || (bytes.first == 0x16)
+        return bytes.first == 0x15 || (bytes.isEmpty && reply.ended == .closed) || (bytes.first == 0x16)
     }
 
     private mutating func send(name: String, payload: [UInt8], isHTTP: Bool) async {
@@ -423,7 +425,7 @@ struct ProbeSession {
     private mutating func adoptGreeting(_ result: ExchangeResult) {
         guard !result.greeting.isEmpty, service.banner == nil else { return }
         service.banner = CapturedBytes(result.greeting, truncated: result.greetingTruncated)
-        replies.append(ProbeReply(probe: "banner", bytes: result.greeting))
+        replies.append(ProbeReply(probe: ProbeName.banner, bytes: result.greeting))
     }
 
     private mutating func tryTLS() async {
@@ -431,25 +433,27 @@ struct ProbeSession {
         let result = await exchange(payload: httpRequest(), isHTTP: true, tls: true, budget: 2 * options.probeWait)
         guard let tls = result.tls else { return }
         service.tls = tls
-        tunnel = "ssl"
-        record("tls-http", result)
+        tunnel = .ssl
+        record(ProbeName.tlsHTTP, result)
     }
 
     private mutating func record(_ name: String, _ result: ExchangeResult) {
         // An exchange that never reached the port (no descriptor, or stopped before its request
         // went out) said nothing about it.
         if result.ended == .local || (result.ended == .interrupted && result.reply == nil) { return }
-        if name == "http" { triedHTTP = true }
+        if name == ProbeName.http { triedHTTP = true }
         let reply = result.reply ?? []
         var exchanges = service.probes ?? []
         exchanges.append(
             ProbeExchange(
                 probe: name, reply: reply.isEmpty ? nil : CapturedBytes(reply, truncated: result.replyTruncated),
-                ended: result.ended.rawValue))
+                ended: result.ended, head: result.head))
         service.probes = exchanges
         guard !reply.isEmpty else { return }
         replies.append(ProbeReply(probe: name, bytes: reply))
-        if name == "http" || name == "tls-http", service.http == nil, let http = HTTPResponse.parse(reply) {
+        if name == ProbeName.http || name == ProbeName.tlsHTTP, service.http == nil,
+            let http = HTTPResponse.parse(reply, head: result.head)
+        {
             service.http = http
         }
     }

@@ -33,7 +33,7 @@ struct ProbeTests {
         #expect(banner.service?.name == "ssh")
         #expect(banner.service?.product == "OpenSSH")
         #expect(banner.service?.version == "9.2p1")
-        #expect(banner.service?.method == "banner")
+        #expect(banner.service?.method == .banner)
 
         let stream = try Self.entry(report, services.ports["stream"])
         #expect(stream.banner?.length == 4096)
@@ -61,7 +61,7 @@ struct ProbeTests {
         #expect(http.http?.server == "Hostile/1.0")
         #expect(http.http?.title == "Hostile & Friendly")
         #expect(http.service?.name == "http")
-        #expect(http.service?.method == "probe")
+        #expect(http.service?.method == .probe)
 
         let silent = try Self.entry(report, services.ports["silent"])
         #expect(silent.banner == nil)
@@ -122,7 +122,7 @@ struct ProbeTests {
         #expect(tls.notAfter.map { $0 > report.run.started } == true)
         #expect(entry.http?.title == "Hostile & Friendly")
         #expect(entry.service?.name == "http")
-        #expect(entry.service?.tunnel == "ssl")
+        #expect(entry.service?.tunnel == .ssl)
         #expect(entry.probes?.contains { $0.probe == "tls-http" && $0.reply != nil } == true)
     }
 

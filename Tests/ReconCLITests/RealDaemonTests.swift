@@ -40,7 +40,7 @@ struct RealDaemonTests {
             let found = service(expected.daemon)
             let productMatches = expected.product.map { found?.product?.hasPrefix($0) == true } ?? true
             if found?.name != expected.service || !productMatches
-                || (expected.hasVersion && found?.version == nil) || found?.method == "port-table"
+                || (expected.hasVersion && found?.version == nil) || found?.method == .portTable
             {
                 failures.append("\(expected.daemon): expected \(expected), found \(String(describing: found))")
             }

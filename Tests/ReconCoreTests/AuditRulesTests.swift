@@ -29,7 +29,7 @@ struct AuditRulesTests {
         if let banner { service.banner = CapturedBytes(Array(banner.utf8), truncated: false) }
         if !probes.isEmpty {
             service.probes = probes.map {
-                ProbeExchange(probe: $0.0, reply: CapturedBytes(Array($0.1.utf8), truncated: false), ended: "idle")
+                ProbeExchange(probe: $0.0, reply: CapturedBytes(Array($0.1.utf8), truncated: false), ended: .idle)
             }
         }
         service.tls = tls
@@ -200,7 +200,7 @@ struct AuditRulesTests {
             + Array("9.18.28-1~deb12u2-Debian".utf8)
         var service = PortService()
         service.probes = [
-            ProbeExchange(probe: "dns-version-bind", reply: CapturedBytes(dns, truncated: false), ended: "idle")
+            ProbeExchange(probe: "dns-version-bind", reply: CapturedBytes(dns, truncated: false), ended: .idle)
         ]
         let auditor = Auditor(rules: try Self.shipped())
         let finding = try #require(

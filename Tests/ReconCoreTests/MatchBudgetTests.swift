@@ -130,7 +130,7 @@ struct MatchBudgetTests {
         var spent = MatchBudget(nanoseconds: 0)
         let late = rules.identify(port: 4000, replies: [reply], tunnel: nil, budget: &spent)
         #expect(late.cutShort)
-        #expect(late.match?.method == "port-table")
+        #expect(late.match?.method == .portTable)
         #expect(late.diagnostics.map(\.cause) == [.portTime])
         var stopping = MatchBudget(shouldStop: { true })
         let stopped = rules.identify(port: 4000, replies: [reply], tunnel: nil, budget: &stopping)
@@ -193,7 +193,7 @@ struct MatchBudgetTests {
         service.probes = [
             ProbeExchange(
                 probe: AuditRequest.errorPageProbe, reply: CapturedBytes(Array((head + page).utf8), truncated: false),
-                ended: "closed")
+                ended: .closed)
         ]
         let places = InspectedText.all(in: service)
         let header = places.first { $0.place == .httpHeader("Server") }

@@ -308,17 +308,17 @@ struct ServiceIdentificationTests {
 
     @Test("banners", arguments: banners)
     func banner(sample: Sample) throws {
-        try check(sample, method: "banner")
+        try check(sample, method: .banner)
     }
 
     @Test("replies to custom probes", arguments: probeReplies)
     func probeReply(sample: Sample) throws {
-        try check(sample, method: "probe")
+        try check(sample, method: .probe)
     }
 
     @Test("HTTP responses", arguments: httpReplies)
     func httpReply(sample: Sample) throws {
-        try check(sample, method: "probe")
+        try check(sample, method: .probe)
     }
 
     @Test("HTTP rules also read replies through TLS")
@@ -328,7 +328,7 @@ struct ServiceIdentificationTests {
         let match = try #require(try Self.rules().identify(port: 443, replies: [reply], tunnel: nil))
         #expect(match.name == "http")
         #expect(match.product == "nginx")
-        #expect(match.tunnel == "ssl")
+        #expect(match.tunnel == .ssl)
         #expect(match.probe == "tls-http")
     }
 
@@ -362,7 +362,7 @@ struct ServiceIdentificationTests {
         #endif
     }
 
-    private func check(_ sample: Sample, method: String) throws {
+    private func check(_ sample: Sample, method: IdentificationMethod) throws {
         let rules = try Self.rules()
         let reply = ProbeReply(probe: sample.probe, bytes: sample.bytes)
         let match = try #require(rules.identify(port: sample.port, replies: [reply], tunnel: nil))

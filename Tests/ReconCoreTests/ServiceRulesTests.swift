@@ -187,7 +187,7 @@ struct ServiceRulesTests {
         #expect(banner(rules, "#!/bin/sh")?.product == "script")
         let tls = try #require(banner(rules, "TLS"))
         #expect(tls.product == "x # y")
-        #expect(tls.tunnel == "ssl")
+        #expect(tls.tunnel == .ssl)
         #expect(rules.portTableName(for: 2) == "tcpmux")
         #expect(rules.portTableName(for: 5) == "tcpmux")
         #expect(rules.portTableName(for: 3) == nil)
@@ -206,7 +206,7 @@ struct ServiceRulesTests {
             softmatch late-soft m|^LATE|
             port 22 ssh
             """)
-        func identify(_ replies: [(String, String)], port: UInt16 = 40000, tunnel: String? = nil) -> ServiceMatch? {
+        func identify(_ replies: [(String, String)], port: UInt16 = 40000, tunnel: Tunnel? = nil) -> ServiceMatch? {
             rules.identify(
                 port: port, replies: replies.map { ProbeReply(probe: $0.0, bytes: Array($0.1.utf8)) }, tunnel: tunnel)
         }
@@ -216,13 +216,13 @@ struct ServiceRulesTests {
         let soft = try #require(identify([("banner", "* OK"), ("x", "LATE"), ("x", "nothing")], port: 22))
         #expect(soft.name == "maybe")
         #expect(soft.confidence == 5)
-        #expect(soft.method == "banner")
-        let table = try #require(identify([("banner", "nothing")], port: 22, tunnel: "ssl"))
-        #expect(table == ServiceMatch(name: "ssh", method: "port-table", confidence: 3, tunnel: "ssl"))
-        #expect(identify([], port: 22)?.method == "port-table")
+        #expect(soft.method == .banner)
+        let table = try #require(identify([("banner", "nothing")], port: 22, tunnel: .ssl))
+        #expect(table == ServiceMatch(name: "ssh", method: .portTable, confidence: 3, tunnel: .ssl))
+        #expect(identify([], port: 22)?.method == .portTable)
         #expect(identify([("banner", "nothing")]) == nil)
-        #expect(identify([("x", "TWO")], tunnel: "ssl")?.tunnel == "ssl")
-        #expect(identify([("x", "TWO")])?.method == "probe")
+        #expect(identify([("x", "TWO")], tunnel: .ssl)?.tunnel == .ssl)
+        #expect(identify([("x", "TWO")])?.method == .probe)
     }
 
     @Test("merging keeps the first rules' answers and adds the second's")
@@ -256,14 +256,14 @@ struct ServiceRulesTests {
 
     @Test func matchJSONLeavesOutEmptyFields() throws {
         let json = JSONRendering()
-        let bare = ServiceMatch(name: "ssh", method: "port-table", confidence: 3)
+        let bare = ServiceMatch(name: "ssh", method: .portTable, confidence: 3)
         #expect(
             String(decoding: try json.line(bare), as: UTF8.self)
                 == #"{"confidence":3,"method":"port-table","name":"ssh"}"# + "\n")
         let full = ServiceMatch(
             name: "ssh", product: "OpenSSH", version: "9.2p1", info: "protocol 2.0", hostname: "h", os: "Linux",
-            device: "router", cpe: ["cpe:/a:openbsd:openssh:9.2p1"], method: "banner", confidence: 10,
-            probe: "banner", tunnel: "ssl")
+            device: "router", cpe: ["cpe:/a:openbsd:openssh:9.2p1"], method: .banner, confidence: 10,
+            probe: "banner", tunnel: .ssl)
         let text = String(decoding: try json.line(full), as: UTF8.self)
         for key in ["product", "version", "info", "hostname", "os", "device", "cpe", "probe", "tunnel"] {
             #expect(text.contains("\"\(key)\":"), "\(key)")

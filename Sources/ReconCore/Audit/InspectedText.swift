@@ -40,7 +40,8 @@ struct InspectedText {
 
     /// The request line of each HTTP exchange recon makes, by probe name.
     private static let httpRequests = [
-        "http": "GET /", "tls-http": "GET /", AuditRequest.errorPageProbe: "GET \(AuditRequest.errorPagePath)",
+        ProbeName.http: "GET /", ProbeName.tlsHTTP: "GET /",
+        AuditRequest.errorPageProbe: "GET \(AuditRequest.errorPagePath)",
         AuditRequest.tlsErrorPageProbe: "GET \(AuditRequest.errorPagePath)",
     ]
 
@@ -49,7 +50,7 @@ struct InspectedText {
     static func all(in service: PortService) -> [InspectedText] {
         var found: [InspectedText] = []
         if let banner = service.banner {
-            found.append(InspectedText(place: .banner, exchange: "banner", bytes: banner.bytes))
+            found.append(InspectedText(place: .banner, exchange: ProbeName.banner, bytes: banner.bytes))
         }
         for exchange in service.probes ?? [] {
             guard let reply = exchange.reply else { continue }
@@ -58,7 +59,7 @@ struct InspectedText {
             let request = httpRequests[probe]
             found.append(InspectedText(place: .reply(probe), exchange: probe, request: request, bytes: bytes))
             guard request != nil, bytes.starts(with: Array("HTTP/".utf8)) else { continue }
-            let head = HTTPHead(bytes)
+            let head = exchange.head ?? HTTPHead(bytes)
             for (header, value) in zip(head.headers, head.valueRanges) {
                 found.append(
                     InspectedText(

@@ -100,10 +100,10 @@ public struct TableRendering: Sendable {
     /// Service name (`ssl/` when tunnelled) and product, version and extra info.
     static func serviceColumns(_ entry: PortEntry) -> (String, String) {
         guard let match = entry.service else { return (entry.state == .open ? "unknown" : "", "") }
-        let name = (match.tunnel == "ssl" && match.name != "https" ? "ssl/" : "") + match.name
+        let name = (match.tunnel == .ssl && match.name != "https" ? "ssl/" : "") + match.name
         var words = [match.product, match.version].compactMap { $0 }
         if let info = match.info { words.append("(\(info))") }
-        if match.method == "port-table" { words.append("[port table]") }
+        if match.method == .portTable { words.append("[port table]") }
         return (name, words.joined(separator: " "))
     }
 

@@ -40,15 +40,12 @@ public struct PortService: Codable, Sendable, Equatable {
     }
 }
 
-/// Bytes as received: exact (base64), readable (escaped), their length, and whether the
-/// byte cap cut them.
+/// Bytes as received, and whether the byte cap cut them. They stay raw until rendered: the
+/// JSON form (exact bytes in base64, a readable escaped text, the length) is made only when
+/// encoding, so the prober, identification and the audit never decode what they just read.
 public struct CapturedBytes: Codable, Sendable, Equatable {
-    /// Printable rendering: ASCII kept, `\r \n \t \\` and other bytes escaped (`\xHH`).
-    public var text: String
-    /// The exact bytes, base64.
-    public var base64: String
-    /// Number of bytes kept.
-    public var length: Int
+    /// The exact bytes kept.
+    public var bytes: [UInt8]
     /// True if more bytes were offered than the cap allowed.
     public var truncated: Bool
 
@@ -58,14 +55,34 @@ public struct CapturedBytes: Codable, Sendable, Equatable {
     }
 
     public init(_ bytes: [UInt8], truncated: Bool) {
-        text = PrintableBytes.render(bytes)
-        base64 = Data(bytes).base64EncodedString()
-        length = bytes.count
+        self.bytes = bytes
         self.truncated = truncated
     }
 
-    /// The exact bytes.
-    public var bytes: [UInt8] { Data(base64Encoded: base64).map(Array.init) ?? [] }
+    /// Printable rendering: ASCII kept, `\r \n \t \\` and other bytes escaped (`\xHH`).
+    public var text: String { PrintableBytes.render(bytes) }
+    /// The exact bytes, base64.
+    public var base64: String { Data(bytes).base64EncodedString() }
+    /// Number of bytes kept.
+    public var length: Int { bytes.count }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let encoded = try container.decode(String.self, forKey: .base64)
+        guard let data = Data(base64Encoded: encoded) else {
+            throw DecodingError.dataCorruptedError(forKey: .base64, in: container, debugDescription: "not base64")
+        }
+        bytes = Array(data)
+        truncated = try container.decode(Bool.self, forKey: .truncated)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(text, forKey: .text)
+        try container.encode(base64, forKey: .base64)
+        try container.encode(length, forKey: .length)
+        try container.encode(truncated, forKey: .truncated)
+    }
 }
 
 /// One probe sent and what came back.
@@ -76,12 +93,19 @@ public struct ProbeExchange: Codable, Sendable, Equatable {
     public var reply: CapturedBytes?
     /// Why the exchange ended: `closed`, `idle`, `complete`, `cap`, `deadline`, `refused`, `reset`,
     /// `error`, or `interrupted` (the scan was stopped; the reply is what had arrived).
-    public var ended: String
+    public var ended: ExchangeEnd
+    /// The reply's HTTP head, as the reader parsed it (not part of the report).
+    public var head: HTTPHead?
 
-    public init(probe: String, reply: CapturedBytes?, ended: String) {
+    enum CodingKeys: String, CodingKey {
+        case probe, reply, ended
+    }
+
+    public init(probe: String, reply: CapturedBytes?, ended: ExchangeEnd, head: HTTPHead? = nil) {
         self.probe = probe
         self.reply = reply
         self.ended = ended
+        self.head = head
     }
 }
 

@@ -34,10 +34,11 @@ public struct HTTPResponse: Codable, Sendable, Equatable {
         self.title = title
     }
 
-    /// The response head in `bytes`, or nil if they do not start like an HTTP/1.x response.
-    public static func parse(_ bytes: [UInt8]) -> HTTPResponse? {
+    /// The response head in `bytes`, or nil if they do not start like an HTTP/1.x response;
+    /// `head` is their head when already parsed.
+    public static func parse(_ bytes: [UInt8], head parsed: HTTPHead? = nil) -> HTTPResponse? {
         guard let statusCode = statusCode(bytes) else { return nil }
-        let head = HTTPHead(bytes)
+        let head = parsed ?? HTTPHead(bytes)
         let contentType = head.headers.first { $0.name.lowercased() == "content-type" }?.value
         let body = head.end.map { bytes[$0..<min(bytes.count, $0 + maximumHeadLength)] } ?? []
         return HTTPResponse(
@@ -47,9 +48,9 @@ public struct HTTPResponse: Codable, Sendable, Equatable {
     }
 
     /// How many bytes make the complete response if it can be told yet (head + Content-Length, or nil if read-until-close / chunked / incomplete head): lets the reader stop early.
-    public static func completeLength(_ bytes: [UInt8]) -> Int? {
+    public static func completeLength(_ bytes: [UInt8], head parsed: HTTPHead? = nil) -> Int? {
         guard let statusCode = statusCode(bytes), statusCode >= 200 else { return nil }
-        let head = HTTPHead(bytes)
+        let head = parsed ?? HTTPHead(bytes)
         guard let end = head.end else { return nil }
         if statusCode == 204 || statusCode == 304 { return end }
         let names = head.headers.map { $0.name.lowercased() }
@@ -88,16 +89,18 @@ public struct HTTPHeader: Codable, Sendable, Equatable {
 }
 
 /// The head of a response: status line, header fields, and where the body starts if known.
-struct HTTPHead {
-    var statusLine = ""
-    var headers: [HTTPHeader] = []
+/// Parsed once per reply (by the reader, which needs it to know when the response is complete)
+/// and handed on with the reply to identification and the audit.
+public struct HTTPHead: Sendable, Equatable {
+    public var statusLine = ""
+    public var headers: [HTTPHeader] = []
     /// Where each header's value lies in the bytes (its first line, spaces around it excluded):
     /// evidence needs exact offsets.
-    var valueRanges: [Range<Int>] = []
+    public var valueRanges: [Range<Int>] = []
     /// The index just after the blank line ending the head; nil if it was not seen.
-    var end: Int?
+    public var end: Int?
 
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         let window = bytes.prefix(HTTPResponse.maximumHeadLength)
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = 0

@@ -4,7 +4,7 @@ struct MatchRule: Sendable {
     /// The service name (without an `ssl/` prefix).
     let service: String
     /// `ssl` when the line named the service `ssl/NAME`.
-    let tunnel: String?
+    let tunnel: Tunnel?
     /// A softmatch names the service only.
     let isSoft: Bool
     let pattern: CompiledPattern
@@ -21,7 +21,7 @@ struct MatchRule: Sendable {
         guard let name = scanner.word() else { throw RuleLineError("expected a service name") }
         if name.hasPrefix("ssl/") {
             service = String(name.dropFirst(4))
-            tunnel = "ssl"
+            tunnel = .ssl
         } else {
             service = name
             tunnel = nil
@@ -77,11 +77,12 @@ struct MatchRule: Sendable {
     }
 
     private func serviceMatch(_ captures: [[UInt8]?]) -> ServiceMatch {
+        // `method` and `probe` are set by the caller, which knows which reply matched.
         ServiceMatch(
             name: service, product: product?.render(captures), version: version?.render(captures),
             info: info?.render(captures), hostname: hostname?.render(captures), os: os?.render(captures),
-            device: device?.render(captures), cpe: cpe.compactMap { Self.cpeName($0.render(captures)) }, method: "",
-            confidence: isSoft ? 5 : 10, tunnel: tunnel)
+            device: device?.render(captures), cpe: cpe.compactMap { Self.cpeName($0.render(captures)) },
+            method: .probe, confidence: isSoft ? 5 : 10, tunnel: tunnel)
     }
 
     /// A CPE without the trailing `:` an empty version group leaves (`cpe:/a:nginx:nginx:`).

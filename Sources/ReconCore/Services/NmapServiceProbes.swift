@@ -18,7 +18,7 @@ extension ServiceRules {
                 guard let proto, let name, proto == "TCP" || proto == "UDP" else {
                     throw ServiceRulesError(path: path, line: number, message: "expected 'Probe TCP|UDP NAME q|...|'")
                 }
-                section = proto == "TCP" ? ["NULL": "banner", "GetRequest": "http"][name] : nil
+                section = proto == "TCP" ? ["NULL": ProbeName.banner, "GetRequest": ProbeName.http][name] : nil
             case let directive where directive == "match" || directive == "softmatch":
                 guard sawProbe else {
                     throw ServiceRulesError(

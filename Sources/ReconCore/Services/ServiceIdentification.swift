@@ -23,7 +23,7 @@ extension ServiceRules {
     /// Each match is bounded by `budget`'s limits (a rule that reaches one does not match and is
     /// reported), all of them by its time (spent here; the rest is left for the next call), and
     /// a stop request ends the matching between two rules.
-    public func identify(port: UInt16, replies: [ProbeReply], tunnel: String?, budget: inout MatchBudget)
+    public func identify(port: UInt16, replies: [ProbeReply], tunnel: Tunnel?, budget: inout MatchBudget)
         -> Identification
     {
         budget.spend { matcher, clock in
@@ -32,19 +32,19 @@ extension ServiceRules {
     }
 
     /// `identify(port:replies:tunnel:budget:)` with a fresh standard budget, diagnostics dropped.
-    public func identify(port: UInt16, replies: [ProbeReply], tunnel: String?) -> ServiceMatch? {
+    public func identify(port: UInt16, replies: [ProbeReply], tunnel: Tunnel?) -> ServiceMatch? {
         var budget = MatchBudget()
         return identify(port: port, replies: replies, tunnel: tunnel, budget: &budget).match
     }
 
     private func identify(
-        port: UInt16, replies: [ProbeReply], tunnel: String?, matcher: Matcher, clock: MatchClock
+        port: UInt16, replies: [ProbeReply], tunnel: Tunnel?, matcher: Matcher, clock: MatchClock
     ) -> Identification {
         var result = Identification()
         var softMatch: ServiceMatch?
         replies: for reply in replies where !reply.bytes.isEmpty {
             let subject = MatchSubject(Array(reply.bytes.prefix(Self.matchedReplyLimit)))
-            let place = reply.probe == "banner" ? "banner" : "reply \(reply.probe)"
+            let place = reply.probe == ProbeName.banner ? ProbeName.banner : "reply \(reply.probe)"
             for section in Self.sections(for: reply.probe) {
                 guard let index = indexByProbe[section] else { continue }
                 for rule in index.rules(startingWith: reply.bytes[0]) where !(rule.isSoft && softMatch != nil) {
@@ -69,9 +69,9 @@ extension ServiceRules {
                             MatchDiagnostic(
                                 stage: .service, cause: .ruleLimit, rule: rule.origin, place: place, port: Int(port)))
                     case .match(var match):
-                        match.method = reply.probe == "banner" ? "banner" : "probe"
+                        match.method = reply.probe == ProbeName.banner ? .banner : .probe
                         match.probe = reply.probe
-                        match.tunnel = match.tunnel ?? tunnel ?? (reply.probe == "tls-http" ? "ssl" : nil)
+                        match.tunnel = match.tunnel ?? tunnel ?? (reply.probe == ProbeName.tlsHTTP ? .ssl : nil)
                         if !rule.isSoft {
                             result.match = match
                             return result
@@ -84,13 +84,13 @@ extension ServiceRules {
         if let softMatch {
             result.match = softMatch
         } else if let name = portTable[port] {
-            result.match = ServiceMatch(name: name, method: "port-table", confidence: 3, tunnel: tunnel)
+            result.match = ServiceMatch(name: name, method: .portTable, confidence: 3, tunnel: tunnel)
         }
         return result
     }
 
     /// The rule sections a reply to `probe` is tried against, in order.
     private static func sections(for probe: String) -> [String] {
-        probe == "tls-http" ? ["tls-http", "http", "any"] : [probe, "any"]
+        probe == ProbeName.tlsHTTP ? [ProbeName.tlsHTTP, ProbeName.http, ProbeName.any] : [probe, ProbeName.any]
     }
 }

@@ -48,18 +48,18 @@ public struct ServiceMatch: Codable, Sendable, Equatable {
     public var cpe: [String]
     /// `banner` (an unprompted reply matched), `probe` (a reply to a probe matched) or
     /// `port-table` (nothing matched; the name is the port's usual service).
-    public var method: String
+    public var method: IdentificationMethod
     /// 0-10: 10 for a full match, 5 for a name-only (soft) match, 3 for the port table.
     public var confidence: Int
     /// The probe whose reply matched (`banner` for an unprompted reply); nil for the port table.
     public var probe: String?
     /// `ssl` when the reply came through TLS.
-    public var tunnel: String?
+    public var tunnel: Tunnel?
 
     public init(
         name: String, product: String? = nil, version: String? = nil, info: String? = nil,
         hostname: String? = nil, os: String? = nil, device: String? = nil, cpe: [String] = [],
-        method: String, confidence: Int, probe: String? = nil, tunnel: String? = nil
+        method: IdentificationMethod, confidence: Int, probe: String? = nil, tunnel: Tunnel? = nil
     ) {
         self.name = name
         self.product = product
@@ -89,10 +89,10 @@ public struct ServiceMatch: Codable, Sendable, Equatable {
         os = try container.decodeIfPresent(String.self, forKey: .os)
         device = try container.decodeIfPresent(String.self, forKey: .device)
         cpe = try container.decodeIfPresent([String].self, forKey: .cpe) ?? []
-        method = try container.decode(String.self, forKey: .method)
+        method = try container.decode(IdentificationMethod.self, forKey: .method)
         confidence = try container.decode(Int.self, forKey: .confidence)
         probe = try container.decodeIfPresent(String.self, forKey: .probe)
-        tunnel = try container.decodeIfPresent(String.self, forKey: .tunnel)
+        tunnel = try container.decodeIfPresent(Tunnel.self, forKey: .tunnel)
     }
 
     public func encode(to encoder: any Encoder) throws {

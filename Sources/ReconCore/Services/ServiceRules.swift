@@ -3,7 +3,7 @@
 /// optionally, from nmap's `nmap-service-probes`.
 public struct ServiceRules: Sendable {
     /// Probe names recon sends itself or that are not sent at all; other names are custom probes.
-    static let builtInProbes: Set<String> = ["banner", "http", "tls-http", "any"]
+    static let builtInProbes: Set<String> = [ProbeName.banner, ProbeName.http, ProbeName.tlsHTTP, ProbeName.any]
 
     /// Custom probes in file order.
     private(set) var customProbes: [ServiceProbe] = []
