@@ -40,7 +40,7 @@ public struct ScanPipeline: Sendable {
             endedAt: request.startedAt, listing: request.listing)
         let layout = engine.layout(workItems: targets.count * request.plan.ports.ports.count)
         let header = ReportBuilder.runInfo(outcome: nil, layout: layout, context: context)
-        for sink in sinks { sink.begin(run: header, targets: targets) }
+        for sink in sinks { await sink.begin(run: header, targets: targets) }
 
         // A listed port goes to the sinks at once, unless its handshake (known when the capture
         // stops) or, for an open port, what probing learns is still to come.
@@ -98,7 +98,7 @@ public struct ScanPipeline: Sendable {
                 report.run.markInterrupted(by: signal)
             }
         }
-        for sink in sinks { sink.end(report) }
+        for sink in sinks { await sink.end(report) }
         var localErrors: [String: Int] = [:]
         for tally in hostTallies { localErrors.merge(tally.localErrors, uniquingKeysWith: +) }
         var result = ScanResult(report: report, failure: nil, stopSignal: outcome.stopSignal)
