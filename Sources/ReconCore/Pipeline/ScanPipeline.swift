@@ -124,7 +124,7 @@ public struct ScanPipeline: Sendable {
     }
 
     /// Runs the audit rules over what probing found, applies the waivers (noting which have
-    /// expired), and puts findings and verdict into the report.
+    /// expired) and the baseline, and puts findings and verdict into the report.
     private func addFindings(_ audit: AuditPlan, to report: inout ScanReport) {
         let today = String(Timestamp.rfc3339(clock()).prefix(10))
         let stopSignal = self.stopSignal
@@ -134,9 +134,16 @@ public struct ScanPipeline: Sendable {
         for waiver in waivers where waiver.expired {
             notice("waiver \(waiver.origin) expired on \(waiver.expires ?? "?"); it no longer applies")
         }
-        report.findings = findings
+        var baseline: BaselineSummary?
+        var marked = findings
+        if let known = audit.baseline {
+            let compared = known.apply(to: findings)
+            marked = compared.findings
+            baseline = BaselineSummary(source: known.source, findings: marked, absent: compared.absent)
+        }
+        report.findings = marked
         report.audit = AuditSummary(
-            rules: audit.rules, threshold: audit.threshold, findings: findings, waivers: waivers)
+            rules: audit.rules, threshold: audit.threshold, findings: marked, waivers: waivers, baseline: baseline)
     }
 }
 
