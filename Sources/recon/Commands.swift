@@ -16,17 +16,20 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(help: "Also audit what open ports disclose (implies --banner); see 'recon audit --help'.")
     var audit = false
     @OptionGroup var auditOptions: AuditArguments
+    @OptionGroup var store: StoreArguments
 
     func validate() throws {
         if scan.format == .sarif && !audit { throw ValidationError("--format sarif needs --audit (or 'recon audit')") }
         if auditOptions.anyGiven && !audit {
-            throw ValidationError("--fail-on, --waivers and --audit-rules need --audit (or use 'recon audit')")
+            throw ValidationError("--fail-on, --waivers, --audit-rules and --baseline need --audit (or 'recon audit')")
         }
+        try store.validate(baseline: auditOptions.baseline)
         try scan.validate(audit: audit)
     }
 
     mutating func run() async throws {
-        try await Recon.execute(scan, audit: audit ? try auditOptions.plan() : nil)
+        try await Recon.execute(
+            scan, audit: audit ? try auditOptions.plan() : nil, store: store, baseline: auditOptions.baseline)
     }
 }
 
@@ -45,15 +48,20 @@ struct AuditCommand: AsyncParsableCommand {
               recon audit 127.0.0.1 1-65535
               recon audit 127.0.0.1 1-1024 --format sarif -o recon.sarif --waivers waivers.policy
               recon audit localhost 22,80,443 --fail-on none --format json
+              recon audit 127.0.0.1 1-1024 --save --baseline 12    # fail only on findings new since run 12
             """)
 
     @OptionGroup var scan: ScanArguments
     @OptionGroup var auditOptions: AuditArguments
+    @OptionGroup var store: StoreArguments
 
-    func validate() throws { try scan.validate(audit: true) }
+    func validate() throws {
+        try store.validate(baseline: auditOptions.baseline)
+        try scan.validate(audit: true)
+    }
 
     mutating func run() async throws {
-        try await Recon.execute(scan, audit: try auditOptions.plan())
+        try await Recon.execute(scan, audit: try auditOptions.plan(), store: store, baseline: auditOptions.baseline)
     }
 }
 
@@ -67,9 +75,11 @@ struct AuditArguments: ParsableArguments {
     var waiverFiles: [String] = []
     @Option(name: .customLong("audit-rules"), help: "Extra audit rules file (repeatable).")
     var rulesFiles: [String] = []
+    @Option(help: "Known findings: a stored run's id or a JSON report; only new findings fail the run.")
+    var baseline: String?
 
     /// True when any audit option was given (they need an audit).
-    var anyGiven: Bool { failOn != nil || !waiverFiles.isEmpty || !rulesFiles.isEmpty }
+    var anyGiven: Bool { failOn != nil || !waiverFiles.isEmpty || !rulesFiles.isEmpty || baseline != nil }
 
     func validate() throws {
         if let failOn, AuditThreshold(failOn) == nil {

@@ -1,4 +1,5 @@
 import ReconCore
+import ReconStore
 
 /// recon's exit codes. Documented in the README; stable once published.
 enum ExitStatus: Int32 {
@@ -15,8 +16,14 @@ enum ExitStatus: Int32 {
     case unresolved = 4
     /// `--capture` could not start (no permission, no interface, or built without capture).
     case captureUnavailable = 5
-    /// The audit found disclosures at or above `--fail-on`, neither waived nor impossible to hide.
+    /// The audit found disclosures at or above `--fail-on`, neither waived, known from the
+    /// baseline, nor impossible to hide.
     case findings = 6
+    /// `recon diff` found changes.
+    case changes = 7
+    /// The store (`--save`, `--baseline RUN`, `history`, `diff` over runs) could not be opened,
+    /// reached, migrated or written.
+    case storeUnavailable = 8
     /// A fatal signal (out of memory or threads, or a bug), reported in one line (see the shim).
     case internalFailure = 70
     /// Stopped by SIGINT (130) or SIGTERM (143); the partial report was written.
@@ -40,6 +47,11 @@ struct ReconFailure: Error {
             .usage: .usage, .unresolved: .unresolved, .outOfScope: .outOfScope, .resources: .failure,
         ]
         self.init(message: error.description, code: codes[error.kind] ?? .failure)
+    }
+
+    /// The failure of a store operation: bad input (2) or a store out of reach (8).
+    init(_ error: StoreError) {
+        self.init(message: error.description, code: error.kind == .usage ? .usage : .storeUnavailable)
     }
 
     func report() {

@@ -1,6 +1,7 @@
 import CReconShim
 import ReconCore
 import ReconProbes
+import ReconStore
 
 #if Capture
     import ReconCapture
@@ -17,14 +18,18 @@ struct ScanInvocation {
     let format: ReportFormat
     let request: ScanRequest
     let prober: ServiceProber?
+    let store: StoreArguments
+    let baseline: String?
 
-    init(_ arguments: ScanArguments, audit: AuditPlan?) throws(ReconFailure) {
+    init(_ arguments: ScanArguments, audit: AuditPlan?, store: StoreArguments, baseline: String?) throws(ReconFailure) {
         let startedAt = Timestamp.now()
         settings = arguments.settings(audit: audit != nil)
         format = arguments.format
+        (self.store, self.baseline) = (store, baseline)
         do throws(SetupError) {
             request = try settings.request(
-                audit: audit, version: Recon.version, commandLine: Array(CommandLine.arguments.dropFirst()),
+                audit: audit, version: Recon.version,
+                commandLine: StoreLocation.redactingPasswords(Array(CommandLine.arguments.dropFirst())),
                 startedAt: startedAt)
             prober = try ServiceProber.make(
                 settings, audit: audit, policies: Recon.policiesFolder, userAgent: "recon/\(Recon.version)")
@@ -34,12 +39,29 @@ struct ScanInvocation {
         for note in request.notes { FileOutput.standardError.write("recon: \(note)\n") }
     }
 
-    /// Starts the capture (if asked), opens the output only then (a refused run leaves an
-    /// existing report as it was), runs the pipeline, and says how the run ended.
+    /// Opens the store and starts the capture (if asked), opens the output only then (a refused
+    /// run leaves an existing report as it was), runs the pipeline, and says how the run ended.
     func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
+        let session: ScanStoreSession
+        do {
+            session = try await ScanStoreSession.prepare(
+                save: store.save, database: store.db, baseline: baseline,
+                command: request.audit == nil ? "scan" : "audit", environment: StoreLocation.processEnvironment)
+        } catch {
+            ReconFailure(error).report()
+            return ReconFailure(error).code
+        }
+        let status = await scan(session)
+        await session.close()
+        return status
+    }
+
+    private func scan(_ session: ScanStoreSession) async -> ExitStatus {
         do throws(ReconFailure) {
+            var request = self.request
+            request.audit?.baseline = session.baseline
             let capture = try settings.captures ? startCapture() : nil
             let output: FileOutput
             do {
@@ -52,8 +74,14 @@ struct ScanInvocation {
                 engine: ConnectEngine(options: request.options), prober: prober, stopSignal: { recon_stop_signal() },
                 notice: { FileOutput.standardError.write("recon: \(TerminalText.oneLine($0))\n") })
             let sink = format.sink(to: output, request: request, shown: settings.shownStates)
-            let result = await pipeline.run(request, capture: capture, sinks: [sink])
+            // The store last: the report is out before the database is written.
+            let sinks = [sink] + (session.sink.map { [$0] } ?? [])
+            let result = await pipeline.run(request, capture: capture, sinks: sinks)
             if let failure = result.failure { throw ReconFailure(message: failure.description, code: .failure) }
+            if let failure = session.sink?.failure { throw ReconFailure(failure) }
+            if let run = session.sink?.run, let store = session.store {
+                FileOutput.standardError.write("recon: saved as run \(run) in \(store.location)\n")
+            }
             if output.failure != 0 && output.failure != EPIPE {
                 throw ReconFailure(
                     message: "writing output failed: \(String(cString: strerror(output.failure)))", code: .failure)
