@@ -104,6 +104,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ReconStoreTests",
+            dependencies: ["ReconStore", "ReconCore", "ReconTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ReconCLITests",
             dependencies: ["ReconCore", "ReconProbes", "ReconTestSupport"],
             swiftSettings: swiftSettings
