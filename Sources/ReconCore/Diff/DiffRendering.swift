@@ -45,8 +45,8 @@ public struct DiffRendering: Sendable {
             }
             out += "  " + TerminalText.escaped(line(change)) + "\n"
         }
-        if !diff.findingsCompared {
-            out += "\nFindings not compared: one of the scans is no audit\n"
+        if diff.old.audited != diff.new.audited {
+            out += "\nFindings not compared: only the \(diff.old.audited ? "old" : "new") scan is an audit\n"
         }
         if !diff.notCompared.isEmpty { out += "\n" }
         for ports in diff.notCompared {

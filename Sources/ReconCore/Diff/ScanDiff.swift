@@ -32,6 +32,8 @@ public struct DiffSide: Codable, Sendable, Equatable {
     public var started: String
     /// False if the scan was interrupted: only the ports it reached are compared.
     public var complete: Bool
+    /// True for an audit (it has findings; findings are compared only between audits).
+    public var audited: Bool
     /// The ports it scanned, and its hosts' addresses.
     public var ports: String
     public var targets: [String]
@@ -44,6 +46,7 @@ public struct DiffSide: Codable, Sendable, Equatable {
         schema = report.schema
         started = report.run.started
         complete = report.run.complete
+        audited = report.findings != nil
         ports = report.run.ports
         targets = report.hosts.map(\.address)
     }
