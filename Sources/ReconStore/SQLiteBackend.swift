@@ -8,7 +8,9 @@ import ReconCore
 
 /// The store in an SQLite file, through GRDB: WAL journal (readers never wait for a writer),
 /// `synchronous = NORMAL`, writes in `BEGIN IMMEDIATE` transactions, and up to 10 s of waiting
-/// for another writer.
+/// for another writer. GRDB's synchronous calls run on the calling thread: a run's few
+/// statements take a millisecond or two, and hopping to GRDB's queue and back cost more than
+/// that on a busy machine.
 final class SQLiteBackend: StoreBackend {
     let dialect = StoreDialect.sqlite
     private let queue: DatabaseQueue
@@ -39,8 +41,23 @@ final class SQLiteBackend: StoreBackend {
     }
 
     func write(_ statements: [SQLStatement]) async throws(StoreError) -> [StoreRow] {
+        try writeHere(statements)
+    }
+
+    func read(_ statement: SQLStatement) async throws(StoreError) -> [StoreRow] {
+        try readHere(statement)
+    }
+
+    func migrate(_ migrations: [StoreMigration]) async throws(StoreError) {
+        try migrateHere(migrations)
+    }
+
+    // GRDB's synchronous API, called from synchronous functions (an async caller would get the
+    // async overloads, which hop threads).
+
+    private func writeHere(_ statements: [SQLStatement]) throws(StoreError) -> [StoreRow] {
         do {
-            return try await queue.writeWithoutTransaction { database in
+            return try queue.writeWithoutTransaction { database in
                 var rows: [StoreRow] = []
                 try database.inTransaction(.immediate) {
                     for statement in statements { rows = try Self.run(statement, in: database) }
@@ -53,18 +70,18 @@ final class SQLiteBackend: StoreBackend {
         }
     }
 
-    func read(_ statement: SQLStatement) async throws(StoreError) -> [StoreRow] {
+    private func readHere(_ statement: SQLStatement) throws(StoreError) -> [StoreRow] {
         do {
-            return try await queue.read { database in try Self.run(statement, in: database) }
+            return try queue.read { database in try Self.run(statement, in: database) }
         } catch {
             throw Self.failure(error, path: path)
         }
     }
 
-    func migrate(_ migrations: [StoreMigration]) async throws(StoreError) {
+    private func migrateHere(_ migrations: [StoreMigration]) throws(StoreError) {
         let path = self.path
         do {
-            try await queue.writeWithoutTransaction { database in
+            try queue.writeWithoutTransaction { database in
                 try database.inTransaction(.immediate) {
                     try database.execute(sql: StoreSchema.versionTable)
                     let current = try Int.fetchOne(database, sql: "SELECT max(version) FROM recon_schema") ?? 0

@@ -31,8 +31,17 @@ public final class ScanStore: Sendable {
             backend = try SQLiteBackend(path: path, createsFolder: createsFolder)
         case .postgres(let postgres): backend = try await PostgresBackend(postgres)
         }
-        do {
-            try await backend.migrate(StoreSchema.migrations)
+        do throws(StoreError) {
+            // Most opens find the schema current: one read, no lock, no transaction.
+            let current = try? await backend.read(SQLStatement("SELECT max(version) FROM recon_schema"))
+            let version = current?.first?.integer(0).map(Int.init) ?? 0
+            if version >= StoreSchema.latest {
+                if let problem = StoreSchema.problem(withVersion: version, location: location.description) {
+                    throw problem
+                }
+            } else {
+                try await backend.migrate(StoreSchema.migrations)
+            }
         } catch {
             await backend.close()
             throw error
@@ -62,7 +71,7 @@ public final class ScanStore: Sendable {
                 .text(command), .text(scanner), .text(ScanReport.schemaIdentifier), .text(run.started),
                 .text(addresses.joined(separator: " ")), .text(Self.targetKey(addresses)), .text(run.ports),
                 .integer(Int64(run.portCount)), .integer(Int64(run.portCount * targets.count)),
-                .text(try Self.json(run)),
+                .text(try JSONText()(run)),
             ])
         guard let id = try await backend.write([statement]).first?.integer(0) else {
             throw StoreError(.unavailable, "store \(location): the new run got no id")
@@ -74,6 +83,7 @@ public final class ScanStore: Sendable {
     /// hosts, listed ports and findings. An interrupted scan's report is stored as it is, marked
     /// incomplete.
     public func finishRun(_ id: Int64, report: ScanReport) async throws(StoreError) {
+        let json = JSONText()
         let run = report.run
         let summary = report.summary
         var statements = [
@@ -88,8 +98,8 @@ public final class ScanStore: Sendable {
                     .integer(Int64(summary.open)), .integer(Int64(summary.closed)), .integer(Int64(summary.filtered)),
                     .integer(Int64(summary.error)), .integer(Int64(summary.unscanned)),
                     report.findings.map { .integer(Int64($0.count)) } ?? .null,
-                    report.audit.map { .integer(Int64($0.failing)) } ?? .null, .text(try Self.json(run)),
-                    try Self.jsonValue(report.audit), .integer(id),
+                    report.audit.map { .integer(Int64($0.failing)) } ?? .null, .text(try json(run)),
+                    try json.value(report.audit), .integer(id),
                 ]),
             SQLStatement("DELETE FROM hosts WHERE run_id = ?", [.integer(id)]),
             SQLStatement("DELETE FROM ports WHERE run_id = ?", [.integer(id)]),
@@ -105,9 +115,9 @@ public final class ScanStore: Sendable {
                 .integer(id), .integer(Int64(index)), .text(host.address), host.hostname.map(StoreValue.text) ?? .null,
                 .integer(Int64(counts.open)), .integer(Int64(counts.closed)), .integer(Int64(counts.filtered)),
                 .integer(Int64(counts.error)), .integer(Int64(counts.unscanned)),
-                host.closed.map { .text($0.ports.description) } ?? .null, .text(try Self.json(shell)),
+                host.closed.map { .text($0.ports.description) } ?? .null, .text(try json(shell)),
             ])
-            for entry in host.ports { portRows.append(try Self.portRow(entry, run: id, host: index)) }
+            for entry in host.ports { portRows.append(try Self.portRow(entry, run: id, host: index, json: json)) }
         }
         statements += SQLStatement.insert(
             into: "hosts",
@@ -126,7 +136,7 @@ public final class ScanStore: Sendable {
             findingRows.append([
                 .integer(id), .integer(Int64(index)), .text(finding.fingerprint), .text(finding.rule),
                 .text(finding.severity.rawValue), .text(finding.host), .integer(Int64(finding.port)),
-                .integer(finding.waiver == nil ? 0 : 1), .text(try Self.json(finding)),
+                .integer(finding.waiver == nil ? 0 : 1), .text(try json(finding)),
             ])
         }
         statements += SQLStatement.insert(
@@ -138,7 +148,9 @@ public final class ScanStore: Sendable {
 
     /// A port's row: queryable columns (state, service, the banner's exact bytes) and the entry
     /// itself as JSON without the banner and handshake, which have columns of their own.
-    private static func portRow(_ entry: PortEntry, run: Int64, host: Int) throws(StoreError) -> [StoreValue] {
+    private static func portRow(_ entry: PortEntry, run: Int64, host: Int, json: JSONText) throws(StoreError)
+        -> [StoreValue]
+    {
         var rest = entry
         rest.banner = nil
         rest.handshake = nil
@@ -148,7 +160,7 @@ public final class ScanStore: Sendable {
             .text(entry.reason.rawValue), service.map { .text($0.name) } ?? .null,
             service?.product.map(StoreValue.text) ?? .null, service?.version.map(StoreValue.text) ?? .null,
             entry.banner.map { .blob($0.bytes) } ?? .null, entry.banner.map { .integer($0.truncated ? 1 : 0) } ?? .null,
-            .text(try json(rest)), try jsonValue(entry.handshake),
+            .text(try json(rest)), try json.value(entry.handshake),
         ]
     }
 
@@ -270,22 +282,6 @@ public final class ScanStore: Sendable {
 
     private func count(_ row: StoreRow, _ column: Int) -> Int { Int(row.integer(column) ?? 0) }
 
-    static func json(_ value: some Encodable) throws(StoreError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return String(decoding: try encoder.encode(value), as: UTF8.self)
-        } catch {
-            throw StoreError(.unavailable, "cannot encode \(type(of: value)) for the store: \(error)")
-        }
-    }
-
-    /// The JSON text of `value`, or NULL.
-    static func jsonValue(_ value: (some Encodable)?) throws(StoreError) -> StoreValue {
-        guard let value else { return .null }
-        return .text(try json(value))
-    }
-
     private func decode<Value: Decodable>(_ text: String?, _ what: String) throws(StoreError) -> Value {
         do {
             return try JSONDecoder().decode(Value.self, from: Data((text ?? "").utf8))
@@ -316,5 +312,30 @@ struct TargetFilter {
             guard let address = IPAddress(text) else { return false }
             return addresses.contains(address) || blocks.contains { $0.contains(address) }
         }
+    }
+}
+
+/// Encodes the report's parts as the store keeps them: the report's own JSON, keys sorted. One
+/// encoder for all the rows of a run.
+struct JSONText {
+    private let encoder: JSONEncoder
+
+    init() {
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    func callAsFunction(_ value: some Encodable) throws(StoreError) -> String {
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw StoreError(.unavailable, "cannot encode \(type(of: value)) for the store: \(error)")
+        }
+    }
+
+    /// The JSON text of `value`, or NULL.
+    func value(_ value: (some Encodable)?) throws(StoreError) -> StoreValue {
+        guard let value else { return .null }
+        return .text(try self(value))
     }
 }
