@@ -208,6 +208,7 @@ public final class NetworkNamespace: @unchecked Sendable {
 public final class NamespaceListener: @unchecked Sendable {
     private let command: RunningCommand
     private let namespace: NetworkNamespace
+    private var stopped = false
     public let port: UInt16
 
     init(command: RunningCommand, namespace: NetworkNamespace, port: UInt16) {
@@ -217,6 +218,8 @@ public final class NamespaceListener: @unchecked Sendable {
     }
 
     public func stop() {
+        guard !stopped else { return }
+        stopped = true
         command.signal(SIGKILL)
         _ = try? command.finish(timeout: 5)
         for _ in 0..<100 {
