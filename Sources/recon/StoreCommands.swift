@@ -30,6 +30,10 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(help: "Output format: table or json.")
     var format: HistoryFormat = .table
 
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit takes a number of runs, 1 or more") }
+    }
+
     mutating func run() async throws {
         do {
             let store = try await ScanStore.open(
