@@ -26,7 +26,8 @@ extension ServiceProber {
         options.forceHTTP = settings.http
         options.userAgent = userAgent
         options.auditRequests = audit?.rules.requests
-        if let problem = openFileProblem(outputs: settings.output == nil ? 0 : 1) {
+        let files = (try? settings.outputs.destinations())?.filter { $0.path != nil }.count ?? 0
+        if let problem = openFileProblem(outputs: files) {
             throw SetupError(.resources, problem)
         }
         do {

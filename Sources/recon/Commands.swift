@@ -18,7 +18,6 @@ struct ScanCommand: AsyncParsableCommand {
     @OptionGroup var auditOptions: AuditArguments
 
     func validate() throws {
-        if scan.format == .sarif && !audit { throw ValidationError("--format sarif needs --audit (or 'recon audit')") }
         if auditOptions.anyGiven && !audit {
             throw ValidationError("--fail-on, --waivers and --audit-rules need --audit (or use 'recon audit')")
         }

@@ -58,10 +58,18 @@ struct ScanArguments: ParsableArguments {
     @Option(name: .customLong("capture-buffer"), parsing: .unconditional, help: "Kernel capture buffer, MiB (32).")
     var captureBuffer: Int?
 
-    @Option(help: "Output format: table, json, jsonl, or sarif (audits only).")
-    var format: ReportFormat = .table
-    @Option(name: .customShort("o"), help: "Write the output to this file instead of standard output.")
+    @Option(help: "Output format: table, json, jsonl, xml (nmap's), list (host:port), sarif (audits only).")
+    var format: ReportFormat?
+    @Option(name: .customShort("o"), help: "Write the output to this file (format from its extension).")
     var output: String?
+    @Option(name: .customLong("output"), help: "Also write FORMAT:FILE ('-' standard output); repeatable.")
+    var outputs: [String] = []
+    @Option(name: .customLong("oX", withSingleDash: true), help: "Also write nmap XML to this file.")
+    var xmlFiles: [String] = []
+    @Option(name: .customLong("oN", withSingleDash: true), help: "Also write the table to this file.")
+    var tableFiles: [String] = []
+    @Option(name: .customLong("oA", withSingleDash: true), help: "Also write BASENAME.txt, .json and .xml.")
+    var allBasenames: [String] = []
 
     /// Checks the values (ranges, options that need another) as the library does.
     func validate(audit: Bool) throws {
@@ -84,7 +92,10 @@ struct ScanArguments: ParsableArguments {
         (settings.openOnly, settings.show, settings.banner, settings.http) = (open, show, banner, http)
         (settings.bannerTimeout, settings.bannerBytes, settings.rulesFiles) = (bannerTimeout, bannerBytes, rulesFiles)
         (settings.nmapProbes, settings.capture, settings.pcapOut) = (nmapProbes, capture, pcapOut)
-        (settings.captureBuffer, settings.audit, settings.output) = (captureBuffer, audit, output)
+        (settings.captureBuffer, settings.audit) = (captureBuffer, audit)
+        (settings.outputs.format, settings.outputs.file, settings.outputs.outputs) = (format, output, outputs)
+        (settings.outputs.xmlFiles, settings.outputs.tableFiles) = (xmlFiles, tableFiles)
+        settings.outputs.allBasenames = allBasenames
         return settings
     }
 }

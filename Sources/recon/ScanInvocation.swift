@@ -14,15 +14,15 @@ import ReconProbes
 /// pipeline run into the chosen output, and its result turned into an exit status.
 struct ScanInvocation {
     let settings: ScanSettings
-    let format: ReportFormat
+    let destinations: [ReportDestination]
     let request: ScanRequest
     let prober: ServiceProber?
 
     init(_ arguments: ScanArguments, audit: AuditPlan?) throws(ReconFailure) {
         let startedAt = Timestamp.now()
         settings = arguments.settings(audit: audit != nil)
-        format = arguments.format
         do throws(SetupError) {
+            destinations = try settings.outputs.destinations()
             request = try settings.request(
                 audit: audit, version: Recon.version, commandLine: Array(CommandLine.arguments.dropFirst()),
                 startedAt: startedAt)
@@ -41,9 +41,11 @@ struct ScanInvocation {
         recon_install_stop_handlers()
         do throws(ReconFailure) {
             let capture = try settings.captures ? startCapture() : nil
-            let output: FileOutput
+            var outputs: [FileOutput] = []
             do {
-                output = try settings.output.map(FileOutput.create(path:)) ?? .standardOutput
+                for destination in destinations {
+                    outputs.append(try destination.path.map(FileOutput.create(path:)) ?? .standardOutput)
+                }
             } catch {
                 _ = capture?.stop()
                 throw ReconFailure(message: error.description, code: .usage)
@@ -51,12 +53,14 @@ struct ScanInvocation {
             let pipeline = ScanPipeline(
                 engine: ConnectEngine(options: request.options), prober: prober, stopSignal: { recon_stop_signal() },
                 notice: { FileOutput.standardError.write("recon: \(TerminalText.oneLine($0))\n") })
-            let sink = format.sink(to: output, request: request, shown: settings.shownStates)
-            let result = await pipeline.run(request, capture: capture, sinks: [sink])
+            let sinks = zip(destinations, outputs).map { destination, output in
+                destination.format.sink(to: output, request: request, shown: settings.shownStates)
+            }
+            let result = await pipeline.run(request, capture: capture, sinks: sinks)
             if let failure = result.failure { throw ReconFailure(message: failure.description, code: .failure) }
-            if output.failure != 0 && output.failure != EPIPE {
+            if let failed = outputs.first(where: { $0.failure != 0 && $0.failure != EPIPE }) {
                 throw ReconFailure(
-                    message: "writing output failed: \(String(cString: strerror(output.failure)))", code: .failure)
+                    message: "writing output failed: \(String(cString: strerror(failed.failure)))", code: .failure)
             }
             switch result.stopSignal {
             case 0: break

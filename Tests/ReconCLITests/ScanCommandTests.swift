@@ -91,6 +91,39 @@ struct ScanCommandTests {
         }
     }
 
+    @Test func severalOutputsInOneRun() throws {
+        let listener = TestSocket()
+        let folder = NSTemporaryDirectory() + "recon-outputs-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // The table on standard output, JSON (from the extension), XML, a host:port list and -oA's three.
+        let result = try CommandRunner.recon([
+            "scan", "127.0.0.1", "1-20,\(listener.port)", "-oX", "\(folder)/scan.xml", "--output",
+            "list:\(folder)/open.list", "--output", "json:\(folder)/explicit.json", "-oA", "\(folder)/all",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\(listener.port)/tcp") && result.stdout.contains("Scanned 1 host"))
+        let json = try JSONDecoder().decode(
+            ScanReport.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(folder)/explicit.json")))
+        #expect(json.summary.open == 1 && json.summary.closed == 20)
+        #expect(try String(contentsOfFile: "\(folder)/open.list", encoding: .utf8) == "127.0.0.1:\(listener.port)\n")
+        for name in ["scan.xml", "all.xml"] {
+            #expect(
+                try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8).contains("<nmaprun scanner=\"nmap\""))
+        }
+        #expect(try String(contentsOfFile: "\(folder)/all.txt", encoding: .utf8).contains("Scanned 1 host"))
+        #expect(
+            try JSONDecoder().decode(
+                ScanReport.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(folder)/all.json"))
+            ).summary.open == 1)
+        // -o FILE without --format takes the format of its extension.
+        let inferred = try CommandRunner.recon(["scan", "127.0.0.1", "1-3", "-o", "\(folder)/x.json"])
+        #expect(inferred.status == 0 && inferred.stdout.isEmpty)
+        #expect(
+            try CommandRunner.schemaViolation(json: try String(contentsOfFile: "\(folder)/x.json", encoding: .utf8))
+                == nil)
+    }
+
     @Test func tableListsOpenPortsAndSummarizesTheRest() throws {
         let listener = TestSocket()
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "\(listener.port),1-20"])
@@ -136,7 +169,9 @@ struct ScanCommandTests {
             (["scan", "127.0.0.1"], "missing port list"),
             (["scan", "not_a host!", "80"], "invalid target"),
             (["scan", "127.0.0.0/99", "80"], "invalid CIDR"),
-            (["scan", "127.0.0.1", "80", "--format", "xml"], "xml"),
+            (["scan", "127.0.0.1", "80", "--format", "yaml"], "yaml"),
+            (["scan", "127.0.0.1", "80", "--output", "json"], "--output takes FORMAT:FILE"),
+            (["scan", "127.0.0.1", "80", "-o", "a.json", "--output", "xml:a.json"], "two outputs write to a.json"),
             (["scan", "127.0.0.1", "80", "--timeout", "soon"], "invalid duration"),
             (["scan", "127.0.0.1", "80", "--concurrency", "0"], "--concurrency"),
             (["scan", "127.0.0.1", "80", "--bogus"], "--bogus"),

@@ -34,8 +34,8 @@ public struct ScanSettings: Sendable {
     public var captureBuffer: Int?
     /// True for an audit (`recon audit`, `scan --audit`).
     public var audit = false
-    /// `-o FILE`.
-    public var output: String?
+    /// The outputs: `--format`, `-o`, `--output`, `-oX`, `-oN`, `-oA`.
+    public var outputs = OutputRequest()
 
     public init() {}
 
@@ -76,6 +76,10 @@ public struct ScanSettings: Sendable {
         ]
         if !probes, let given = probeOptions.first(where: { $0.1 }) {
             throw SetupError(.usage, "\(given.0) needs --banner (or --http, --audit): without them nothing is probed")
+        }
+        let destinations = try outputs.destinations()
+        if !audit && destinations.contains(where: { $0.format == .sarif }) {
+            throw SetupError(.usage, "--format sarif needs --audit (or use 'recon audit')")
         }
         for name in show?.split(separator: ",", omittingEmptySubsequences: false) ?? [] {
             guard let state = PortState(rawValue: String(name)), state != .open else {
