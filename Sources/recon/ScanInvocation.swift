@@ -2,66 +2,53 @@ import CReconShim
 import ReconCore
 import ReconProbes
 
+#if canImport(Glibc)
+    import Glibc
+#endif
 #if Capture
     import ReconCapture
 #endif
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One `recon scan` or `recon audit` run: the settings checked into a request, the library's
-/// pipeline run into the chosen output, and its result turned into an exit status.
+/// pipeline run on the console into the chosen outputs, and its result turned into an exit status.
 struct ScanInvocation {
     let settings: ScanSettings
-    let destinations: [ReportDestination]
-    let request: ScanRequest
+    let console: ConsoleRun
     let prober: ServiceProber?
 
     init(_ arguments: ScanArguments, audit: AuditPlan?) throws(ReconFailure) {
         let startedAt = Timestamp.now()
         settings = arguments.settings(audit: audit != nil)
         do throws(SetupError) {
-            destinations = try settings.outputs.destinations()
-            request = try settings.request(
+            let request = try settings.request(
                 audit: audit, version: Recon.version, commandLine: Array(CommandLine.arguments.dropFirst()),
                 startedAt: startedAt)
+            console = try settings.consoleRun(request)
             prober = try ServiceProber.make(
-                settings, audit: audit, policies: Recon.policiesFolder, userAgent: "recon/\(Recon.version)")
+                settings, audit: audit, policies: PolicyFolder.fromEnvironment, userAgent: "recon/\(Recon.version)")
         } catch {
             throw ReconFailure(error)
         }
-        for note in request.notes { FileOutput.standardError.write("recon: \(note)\n") }
     }
 
-    /// Starts the capture (if asked), opens the output only then (a refused run leaves an
-    /// existing report as it was), runs the pipeline, and says how the run ended.
+    /// Starts the capture (if asked) before any output is opened, runs the scan, and says how it ended.
     func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
         do throws(ReconFailure) {
             let capture = try settings.captures ? startCapture() : nil
-            var outputs: [FileOutput] = []
+            let pipeline = ScanPipeline(
+                engine: ConnectEngine(options: console.request.options), prober: prober,
+                stopSignal: { recon_stop_signal() })
+            let result: ScanResult
             do {
-                for destination in destinations {
-                    outputs.append(try destination.path.map(FileOutput.create(path:)) ?? .standardOutput)
-                }
+                result = try await console.run(pipeline, capture: capture)
             } catch {
                 _ = capture?.stop()
-                throw ReconFailure(message: error.description, code: .usage)
+                throw ReconFailure(error)
             }
-            let pipeline = ScanPipeline(
-                engine: ConnectEngine(options: request.options), prober: prober, stopSignal: { recon_stop_signal() },
-                notice: { FileOutput.standardError.write("recon: \(TerminalText.oneLine($0))\n") })
-            let sinks = zip(destinations, outputs).map { destination, output in
-                destination.format.sink(to: output, request: request, shown: settings.shownStates)
-            }
-            let result = await pipeline.run(request, capture: capture, sinks: sinks)
             if let failure = result.failure { throw ReconFailure(message: failure.description, code: .failure) }
-            if let failed = outputs.first(where: { $0.failure != 0 && $0.failure != EPIPE }) {
-                throw ReconFailure(
-                    message: "writing output failed: \(String(cString: strerror(failed.failure)))", code: .failure)
-            }
+            if let error = result.writeError { throw ReconFailure(message: error, code: .failure) }
             switch result.stopSignal {
             case 0: break
             case SIGTERM: return .terminated
@@ -80,15 +67,13 @@ struct ScanInvocation {
         #if Capture
             do {
                 return try CaptureSession(
-                    addresses: request.plan.targets.map(\.address), bufferMiB: settings.captureBuffer ?? 32,
+                    addresses: console.request.plan.targets.map(\.address), bufferMiB: settings.captureBuffer ?? 32,
                     pcapOut: settings.pcapOut)
             } catch {
                 throw ReconFailure(message: error.description, code: .captureUnavailable)
             }
         #else
-            throw ReconFailure(
-                message: "this recon was built without capture support: rebuild with the default traits "
-                    + "(libpcap-dev installed)", code: .captureUnavailable)
+            throw ReconFailure(message: "built without capture: rebuild with libpcap-dev", code: .captureUnavailable)
         #endif
     }
 }

@@ -96,7 +96,7 @@ struct GoldenFileTests {
         let (report, request, header) = try fixedReport()
         return ReportFormat.allCases.map { format in
             let output = MemoryOutput()
-            let sink = format.sink(to: output, request: request, shown: [])
+            let sink = format.sink(to: output, request: request)
             sink.begin(run: header, targets: request.plan.targets)
             for (index, host) in report.hosts.enumerated() {
                 for entry in host.ports { sink.port(index, entry) }

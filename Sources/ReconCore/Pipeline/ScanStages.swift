@@ -99,6 +99,8 @@ public struct ScanResult: Sendable {
     public var failure: ScanFailure?
     /// The signal that stopped the run (SIGINT, SIGTERM), or 0.
     public var stopSignal: Int32
+    /// Why an output could not be written to the end (a closed pipe is not a failure).
+    public var writeError: String?
 
     /// Ports recon itself could not test (`error` with reason `local-error`, listed or not), and
     /// the errno names behind them.

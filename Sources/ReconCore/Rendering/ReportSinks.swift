@@ -26,11 +26,12 @@ extension ReportSink {
 public enum ReportFormat: String, Sendable, CaseIterable {
     case table, json, jsonl, sarif, xml, list
 
-    /// The sink writing this format of `request`'s scan to `output`; the table lists `shown`
-    /// states one by one even when numerous.
-    public func sink(to output: any ReportOutput, request: ScanRequest, shown: Set<PortState>) -> any ReportSink {
+    /// The sink writing this format of `request`'s scan to `output`; a table as `table` says.
+    public func sink(to output: any ReportOutput, request: ScanRequest, table: TableRendering = TableRendering())
+        -> any ReportSink
+    {
         switch self {
-        case .table: TableSink(output: output, rendering: TableRendering(alwaysShown: shown))
+        case .table: TableSink(output: output, rendering: table)
         case .json: JSONSink(output: output)
         case .jsonl: JSONLinesSink(output: output, targets: request.plan.targets)
         case .sarif: SARIFSink(output: output, rules: request.audit?.rules ?? AuditRules())
