@@ -3,7 +3,6 @@
 // errors name a line of the file and stay on one line; a parsed file has unique, complete rules
 // and unique requests; matching, however hostile rule and text, stays within its budget.
 import FuzzSupport
-import Glibc
 
 @testable import ReconCore
 
@@ -15,9 +14,8 @@ fuzz { bytes in
     do throws(AuditRulesError) {
         rules = try AuditRules(path: path, text: text)
     } catch {
-        invariant((1...max(1, text.lineCount)).contains(error.line), "error at line \(error.line): \(error)")
-        invariant(error.description == "\(path):\(error.line): \(error.message)", "odd error: \(error)")
-        invariant(!error.description.isMultiline, "error on more than one line: \(error)")
+        checkLineError(line: error.line, description: error.description, in: text, prefix: path)
+        invariant(error.description.hasSuffix(error.message), "odd error: \(error)")
         return
     }
     let ids = rules.rules.map(\.id)
@@ -41,11 +39,4 @@ fuzz { bytes in
     for finding in outcome.findings {
         invariant(finding.evidence.offset + finding.evidence.length <= bytes.count, "evidence")
     }
-}
-
-/// CPU time of this thread: a loaded machine (other fuzzers, builds) must not look like a slow match.
-func cpuSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
