@@ -114,11 +114,11 @@
             let start = ordered.first?.time ?? 0
             let wire = ordered.map { packet in
                 HandshakePacket(
-                    timeMicroseconds: packet.time - start, direction: packet.outbound ? "out" : "in",
+                    timeMicroseconds: packet.time - start, direction: packet.outbound ? .outbound : .inbound,
                     flags: TCPFlags.tcpdump(packet.flags), window: Int(packet.window), ttl: Int(packet.ttl),
                     length: Int(packet.length))
             }
-            let reason = firstReply.map { $0.reset ? "rst" : "syn-ack" } ?? "no-response"
+            let reason: Handshake.WireReason = firstReply.map { $0.reset ? .reset : .synAck } ?? .noResponse
             return Handshake(
                 packets: wire,
                 wireRttMicroseconds: firstReply.flatMap { reply in firstSynOut.map { reply.time - $0 } },

@@ -23,12 +23,12 @@ struct CaptureTests {
             #expect(capture.statistics.dropped == 0)
             let open = try #require(report.port(listener.port)?.handshake)
             #expect(open.compact.hasPrefix("S SA A"), "\(open.compact)")
-            #expect(open.wireReason == "syn-ack")
+            #expect(open.wireReason == .synAck)
             #expect(open.wireRttMicroseconds != nil)
-            #expect(open.packets.first?.direction == "out" && open.packets.dropFirst().first?.direction == "in")
+            #expect(open.packets.first?.direction == .outbound && open.packets.dropFirst().first?.direction == .inbound)
             let refused = try #require(report.port(closed.port)?.handshake)
             #expect(refused.compact == "S RA")
-            #expect(refused.wireReason == "rst")
+            #expect(refused.wireReason == .reset)
 
             // tshark reads the file and sees the same packets, in the same order.
             let tshark = try CommandRunner.run(
@@ -53,8 +53,8 @@ struct CaptureTests {
         #expect(result.status == 0, "\(result.stderr)")
         let report = try result.report()
         let dropped = try #require(report.port(81)?.handshake)
-        #expect(dropped.wireReason == "no-response")
-        #expect(dropped.packets.allSatisfy { $0.direction == "out" && $0.flags == "S" })
+        #expect(dropped.wireReason == .noResponse)
+        #expect(dropped.packets.allSatisfy { $0.direction == .outbound && $0.flags == "S" })
         #expect(dropped.synRetransmissions >= 1)
         #expect(report.port(80)?.handshake?.compact == "S RA")
     }

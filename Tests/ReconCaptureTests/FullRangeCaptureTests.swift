@@ -34,8 +34,10 @@
             var disagreements: [String] = []
             for result in seen.results where result.reason != .selfConnect {
                 let wire = seen.handshakes[result.port]?.wireReason
-                let expected = result.state == .open ? "syn-ack" : "rst"
-                if wire != expected { disagreements.append("\(result.port): \(result.state) but \(wire ?? "nothing")") }
+                let expected: Handshake.WireReason = result.state == .open ? .synAck : .reset
+                if wire != expected {
+                    disagreements.append("\(result.port): \(result.state) but \(wire?.rawValue ?? "nothing")")
+                }
             }
             #expect(disagreements.count == 0, "first: \(disagreements.prefix(5))")
             #expect(seen.handshakes.values.filter { $0.compact == "S RA" }.count >= 65535 - 3 - 100)

@@ -1,6 +1,7 @@
 #if Capture
     import Foundation
     import ReconCore
+    import ReconTestSupport
     import Testing
 
     @testable import ReconCapture
@@ -31,11 +32,11 @@
             let handshake = try #require(recorder.handshakes()[Self.target]?[80])
             #expect(handshake.compact == "S SA A RA")
             #expect(handshake.packets.map(\.flags) == ["S", "S.", ".", "R."])
-            #expect(handshake.packets.map(\.direction) == ["out", "in", "out", "out"])
+            #expect(handshake.packets.map(\.direction) == [.outbound, .inbound, .outbound, .outbound])
             #expect(handshake.packets.map(\.timeMicroseconds) == [0, 250, 260, 300])
             #expect(handshake.packets[1].ttl == 63 && handshake.packets[1].window == 65483)
             #expect(handshake.wireRttMicroseconds == 250)
-            #expect(handshake.wireReason == "syn-ack" && handshake.synRetransmissions == 0)
+            #expect(handshake.wireReason == .synAck && handshake.synRetransmissions == 0)
         }
 
         @Test func retriesFromNewSourcePortsAndReset() throws {
@@ -47,7 +48,7 @@
             let handshake = try #require(recorder.handshakes()[Self.target]?[80])
             #expect(handshake.compact == "S S S RA")
             #expect(handshake.synRetransmissions == 2)
-            #expect(handshake.wireReason == "rst")
+            #expect(handshake.wireReason == .reset)
             #expect(handshake.wireRttMicroseconds == 2_000_040)
         }
 
@@ -75,8 +76,8 @@
             recorder.record(segment(50000, 40000, 0x02), time: 2)  // port 40000, from source port 50000
             recorder.record(segment(40000, 50000, 0x14), time: 3)
             let ports = recorder.handshakes()[loopback] ?? [:]
-            #expect(ports[50000]?.compact == "S RA" && ports[50000]?.wireReason == "rst")
-            #expect(ports[40000]?.compact == "S RA" && ports[40000]?.wireReason == "rst")
+            #expect(ports[50000]?.compact == "S RA" && ports[50000]?.wireReason == .reset)
+            #expect(ports[40000]?.compact == "S RA" && ports[40000]?.wireReason == .reset)
         }
 
         @Test func filteredPortAndPacketLimit() throws {
@@ -85,15 +86,16 @@
             let handshake = try #require(recorder.handshakes()[Self.target]?[80])
             #expect(handshake.packets.count == Handshake.packetLimit)
             #expect(handshake.synRetransmissions == 39)
-            #expect(handshake.wireReason == "no-response" && handshake.wireRttMicroseconds == nil)
+            #expect(handshake.wireReason == .noResponse && handshake.wireRttMicroseconds == nil)
         }
 
         @Test func jsonUsesSnakeCaseKeys() throws {
             let handshake = Handshake(
                 packets: [
-                    HandshakePacket(timeMicroseconds: 0, direction: "out", flags: "S", window: 1, ttl: 64, length: 0)
+                    HandshakePacket(
+                        timeMicroseconds: 0, direction: .outbound, flags: "S", window: 1, ttl: 64, length: 0)
                 ],
-                wireRttMicroseconds: 12, synRetransmissions: 0, wireReason: "syn-ack", compact: "S")
+                wireRttMicroseconds: 12, synRetransmissions: 0, wireReason: .synAck, compact: "S")
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             let json = String(decoding: try encoder.encode(handshake), as: UTF8.self)
@@ -105,6 +107,22 @@
                 as: UTF8.self)
             #expect(statistics == #"{"dropped":0,"interface_dropped":0,"received":3}"#)
             #expect(try JSONDecoder().decode(Handshake.self, from: try encoder.encode(handshake)) == handshake)
+        }
+
+        /// The enums' raw values are exactly the strings the checked-in JSON Schema allows.
+        @Test func enumsSpellTheSchemasStrings() throws {
+            let url = URL(fileURLWithPath: CommandRunner.path("schema/recon-scan-v1.schema.json"))
+            let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            let definitions = try #require(schema["$defs"] as? [String: Any])
+            let handshake = try #require(
+                (definitions["handshake"] as? [String: Any])?["properties"] as? [String: Any])
+            let reasons = try #require((handshake["wire_reason"] as? [String: Any])?["enum"] as? [String])
+            #expect(Handshake.WireReason.allCases.map(\.rawValue) == reasons)
+            let packet = try #require(
+                ((handshake["packets"] as? [String: Any])?["items"] as? [String: Any])?["properties"]
+                    as? [String: Any])
+            let directions = try #require((packet["dir"] as? [String: Any])?["enum"] as? [String])
+            #expect(HandshakePacket.Direction.allCases.map(\.rawValue) == directions)
         }
     }
 #endif
