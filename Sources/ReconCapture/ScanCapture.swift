@@ -22,6 +22,8 @@
         private let sink: CaptureSink
         private let thread: pthread_t
         private let statistics = Mutex<CaptureStatistics?>(nil)
+        /// Built on the first look-up after `stop`.
+        private let index = Mutex<HandshakeIndex?>(nil)
 
         /// How long `stop` waits for the last replies and resets before it stops reading.
         /// Packets are delivered in kernel blocks (no immediate mode: one wake-up per packet cost
@@ -43,7 +45,9 @@
         /// off, `bufferSize` bytes of kernel buffer, filter `tcp and (host A or host B ...)`.
         /// With `pcapOut`, every captured packet is also written there as a standard pcap file.
         /// Call before the first connect; returns once the capture is active and its reading
-        /// thread started (packets are queued in the kernel from activation on).
+        /// thread started (packets are queued in the kernel from activation on). Until `stop`,
+        /// the reading thread only copies each packet's header fields into a log (32 bytes a
+        /// packet, at most 8M packets); flows and ports are sorted out on the first look-up.
         public init(
             addresses: [IPAddress], bufferSize: Int = 8 << 20, pcapOut: String?, interface: String? = nil
         ) throws(CaptureError) {
@@ -99,11 +103,28 @@
             }
         }
 
-        /// The handshake of each (address, port) the scanner connected to, from the packets
-        /// captured; call after `stop`. Every connection attempt to a port is included in time
-        /// order, with its close (our RST or FIN and their answer).
+        /// The handshake of `address`:`port` from the packets captured: every connection attempt
+        /// to the port in time order, with its close (our RST or FIN and their answer); nil when
+        /// no SYN to it was captured. Call after `stop` (a look-up stops a running capture). The
+        /// first look-up sorts the captured packets by port (about 10 ms for every port of one
+        /// address); each is then a binary search and builds only that port's handshake.
+        public func handshake(for address: IPAddress, port: UInt16) -> Handshake? {
+            withIndex { $0.handshake(for: address, port: port) }
+        }
+
+        /// The handshake of each (address, port) the scanner connected to, as
+        /// `handshake(for:port:)` gives them; call after `stop`. This builds every port's
+        /// handshake; a caller that reports only some ports should look those up instead.
         public func handshakes() -> [IPAddress: [UInt16: Handshake]] {
-            sink.recorder.withLock { $0.handshakes() }
+            withIndex { $0.handshakes() }
+        }
+
+        private func withIndex<Result>(_ body: (borrowing HandshakeIndex) -> Result) -> Result {
+            _ = stop()
+            return index.withLock { index in
+                if index == nil { index = sink.recorder.pointee.index() }
+                return body(index!)
+            }
         }
 
         /// One interface if every address routes through it, else `any`.
@@ -175,13 +196,15 @@
         }
     }
 
-    /// The reading side: the pcap loop on its own thread, decoding into the recorder and
-    /// copying packets to the pcap file.
+    /// The reading side: the pcap loop on its own thread, copying each packet's header fields
+    /// into the recorder's log (see `HandshakeRecorder`) and the packet to the pcap file.
     final class CaptureSink: @unchecked Sendable {
         let handle: OpaquePointer
         let linkType: PacketDecoder.LinkType
         let dumper: OpaquePointer?
-        let recorder: Mutex<HandshakeRecorder>
+        /// Written by the reading thread only; read by others after it was joined. A pointer,
+        /// not a stored `var`, so a packet costs no exclusivity check.
+        let recorder: UnsafeMutablePointer<HandshakeRecorder>
 
         /// Read calls made to drain the queue after the loop was broken, at most.
         static let drainLimit = 10_000
@@ -190,7 +213,13 @@
             self.handle = handle
             self.linkType = linkType
             self.dumper = dumper
-            self.recorder = Mutex(HandshakeRecorder(addresses: addresses))
+            recorder = .allocate(capacity: 1)
+            recorder.initialize(to: HandshakeRecorder(addresses: addresses))
+        }
+
+        deinit {
+            recorder.deinitialize(count: 1)
+            recorder.deallocate()
         }
 
         /// Starts the reading thread; nil if the system would not make one.
@@ -215,7 +244,10 @@
             let user = Unmanaged.passUnretained(self).toOpaque().assumingMemoryBound(to: UInt8.self)
             let callback: pcap_handler = { user, header, bytes in
                 guard let user, let header, let bytes else { return }
-                Unmanaged<CaptureSink>.fromOpaque(UnsafeRawPointer(user)).takeUnretainedValue().receive(header, bytes)
+                // `run` holds a reference for as long as the loop runs: no retain per packet.
+                Unmanaged<CaptureSink>.fromOpaque(UnsafeRawPointer(user))._withUnsafeGuaranteedRef {
+                    $0.receive(header, bytes)
+                }
             }
             _ = pcap_loop(handle, -1, callback, user)
             var errors = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
@@ -225,12 +257,13 @@
             }
         }
 
+        @inline(__always)
         private func receive(_ header: UnsafePointer<pcap_pkthdr>, _ bytes: UnsafePointer<UInt8>) {
             if let dumper { pcap_dump(UnsafeMutablePointer(dumper), header, bytes) }
             let captured = UnsafeRawBufferPointer(start: bytes, count: Int(header.pointee.caplen))
             guard let segment = PacketDecoder.decode(linkType: linkType, captured) else { return }
             let time = Int64(header.pointee.ts.tv_sec) * 1_000_000 + Int64(header.pointee.ts.tv_usec)
-            recorder.withLock { $0.record(segment, time: time) }
+            recorder.pointee.record(segment, time: time)
         }
     }
 #endif

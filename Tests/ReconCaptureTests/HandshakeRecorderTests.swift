@@ -124,5 +124,87 @@
             let directions = try #require((packet["dir"] as? [String: Any])?["enum"] as? [String])
             #expect(HandshakePacket.Direction.allCases.map(\.rawValue) == directions)
         }
+
+        /// Several targets and ports, a 4-tuple reused the other way round, a retried port past
+        /// the packet limit and packets out of time order: each port's look-up is the handshake
+        /// `handshakes()` lists for it, and ports or addresses never scanned have none.
+        @Test func lookupAgreesWithHandshakes() throws {
+            let second = IPAddress("::2")!
+            var recorder = HandshakeRecorder(addresses: [Self.target, second, Self.target])
+            var time: Int64 = 0
+            func next() -> Int64 {
+                time += 10
+                return time
+            }
+            for port in UInt16(1)...300 {
+                recorder.record(Self.out(0x02, from: 40000 &+ port, to: port), time: next())
+                let open = port % 7 == 0
+                recorder.record(Self.reply(open ? 0x12 : 0x14, to: 40000 &+ port, from: port), time: next())
+                if open { recorder.record(Self.out(0x14, from: 40000 &+ port, to: port), time: next()) }
+            }
+            for attempt in 0..<40 {  // a filtered port retried from new source ports
+                recorder.record(Self.out(0x02, from: UInt16(50000 + attempt), to: 9999), time: next())
+            }
+            let v6Out = TCPSegment(
+                source: IPAddress("::1")!, destination: second, sourcePort: 41000, destinationPort: 443, flags: 0x02,
+                window: 1, ttl: 64, payloadLength: 0)
+            var v6In = v6Out
+            (v6In.source, v6In.destination, v6In.sourcePort, v6In.destinationPort) = (second, v6Out.source, 443, 41000)
+            v6In.flags = 0x12
+            recorder.record(v6In, time: 3_000)  // before its SYN: not ours
+            recorder.record(v6Out, time: 4_000)
+            recorder.record(v6In, time: 5_000)
+
+            let index = recorder.index()
+            let all = recorder.handshakes()
+            #expect(all[Self.target]?.count == 301 && all[second]?.count == 1)
+            #expect(index.count == 302)
+            for (address, ports) in all {
+                for (port, handshake) in ports {
+                    #expect(index.handshake(for: address, port: port) == handshake, "\(address) \(port)")
+                }
+            }
+            #expect(index.handshake(for: Self.target, port: 7)?.compact == "S SA RA")
+            #expect(index.handshake(for: Self.target, port: 8)?.compact == "S RA")
+            let filtered = try #require(index.handshake(for: Self.target, port: 9999))
+            #expect(filtered.packets.count == Handshake.packetLimit && filtered.synRetransmissions == 39)
+            let v6 = try #require(index.handshake(for: second, port: 443))
+            #expect(v6.compact == "S SA" && v6.packets.map(\.timeMicroseconds) == [0, 1_000])
+            #expect(v6.wireReason == .synAck && v6.wireRttMicroseconds == 1_000)
+            #expect(index.handshake(for: Self.target, port: 301) == nil)
+            #expect(index.handshake(for: Self.target, port: 0) == nil)
+            #expect(index.handshake(for: second, port: 80) == nil)
+            #expect(index.handshake(for: Self.scanner, port: 40001) == nil)  // not a target
+        }
+
+        /// Packets that arrive out of time order are put in time order, ties kept as they came.
+        @Test func packetsAreSortedByTimeStably() throws {
+            var recorder = HandshakeRecorder(addresses: [Self.target])
+            recorder.record(Self.out(0x02), time: 100)
+            recorder.record(Self.out(0x10), time: 300)
+            recorder.record(Self.reply(0x12), time: 200)
+            recorder.record(Self.out(0x14), time: 300)
+            let handshake = try #require(recorder.index().handshake(for: Self.target, port: 80))
+            #expect(handshake.compact == "S SA A RA")
+            #expect(handshake.packets.map(\.timeMicroseconds) == [0, 100, 200, 200])
+        }
+
+        /// A record is 32 bytes; the log grows a chunk at a time and stops at its capacity,
+        /// counting what it could not keep.
+        @Test func logKeepsRecordsInChunksUpToItsCapacity() {
+            #expect(MemoryLayout<PacketRecord>.stride == 32)
+            let log = PacketLog(capacity: 2 * PacketLog.chunkRecords)
+            let offered = 2 * PacketLog.chunkRecords + 5
+            for index in 0..<offered {
+                log.append(
+                    PacketRecord(
+                        time: Int64(index), source: UInt32(index), destination: 1,
+                        sourcePort: UInt16(truncatingIfNeeded: index),
+                        destinationPort: 2, window: 3, length: 4, flags: 5, ttl: 6))
+            }
+            #expect(log.count == 2 * PacketLog.chunkRecords && log.overflow == 5)
+            let samples = [0, 1, PacketLog.chunkRecords - 1, PacketLog.chunkRecords, log.count - 1]
+            #expect(samples.allSatisfy { log[$0].time == Int64($0) && log[$0].source == UInt32($0) })
+        }
     }
 #endif
