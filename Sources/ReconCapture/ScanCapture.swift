@@ -157,7 +157,21 @@
                 pcap_close(handle)
                 throw CaptureError.activation(status: status, interface: device, detail: detail)
             }
+            if device == "lo" { ignoreOutgoing(handle) }
             return handle
+        }
+
+        /// On `lo` the kernel hands a packet socket every packet twice, as sent and as received,
+        /// and libpcap drops the sent copy after the kernel filtered and copied it into the ring.
+        /// `PACKET_IGNORE_OUTGOING` (Linux 4.20) has the kernel skip the sent copy: half the
+        /// kernel's work per packet and half the ring's pages; the packets seen are the same.
+        /// Where the kernel lacks it, libpcap still drops the copy.
+        private static func ignoreOutgoing(_ handle: OpaquePointer) {
+            let solPacket: Int32 = 263  // SOL_PACKET
+            let packetIgnoreOutgoing: Int32 = 23  // PACKET_IGNORE_OUTGOING
+            var on: Int32 = 1
+            _ = setsockopt(
+                pcap_fileno(handle), solPacket, packetIgnoreOutgoing, &on, socklen_t(MemoryLayout<Int32>.size))
         }
 
         private static func configure(

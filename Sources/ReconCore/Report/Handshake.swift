@@ -93,7 +93,8 @@ public struct Handshake: Codable, Sendable, Equatable {
 /// buffer, dropped by the interface.
 public struct CaptureStatistics: Codable, Sendable, Equatable {
     /// Packets that passed the filter (on Linux including the dropped ones). On `lo` each packet
-    /// is counted about twice: the kernel hands libpcap the sent and the received copy.
+    /// is counted once (the kernel is told to skip the sent copy; before Linux 4.20 it hands
+    /// libpcap the sent and the received copy, and both are counted).
     public var received: Int
     /// Packets lost because the kernel buffer was full; raise the buffer size if not 0.
     public var dropped: Int
