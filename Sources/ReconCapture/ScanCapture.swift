@@ -97,10 +97,32 @@
                     ? CaptureStatistics(
                         received: Int(raw.ps_recv), dropped: Int(raw.ps_drop), interfaceDropped: Int(raw.ps_ifdrop))
                     : CaptureStatistics(received: 0, dropped: 0, interfaceDropped: 0)
-                pcap_close(handle)
+                Self.close(handle)
                 saved = result
                 return result
             }
+        }
+
+        /// Closes the handle, unmapping the ring at once but leaving the socket's last close to
+        /// another thread: releasing a packet socket waits for an RCU grace period
+        /// (`synchronize_net`, ~20 ms here), which the report need not wait for.
+        private static func close(_ handle: OpaquePointer) {
+            let socket = dup(pcap_fileno(handle))
+            pcap_close(handle)  // the ring is unmapped; the socket stays open through `socket`
+            guard socket >= 0 else { return }
+            var thread = pthread_t()
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+            let context = UnsafeMutableRawPointer(bitPattern: Int(socket) + 1)
+            let status = pthread_create(
+                &thread, &attributes,
+                { context in
+                    Glibc.close(Int32(Int(bitPattern: context) - 1))
+                    return nil
+                }, context)
+            if status != 0 { Glibc.close(socket) }
         }
 
         /// The handshake of `address`:`port` from the packets captured: every connection attempt
