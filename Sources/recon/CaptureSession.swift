@@ -29,20 +29,38 @@ struct CaptureSession {
         #endif
     }
 
-    /// Stops and returns every port's handshake and the capture summary.
-    func finish() -> ([IPAddress: [UInt16: Handshake]], CaptureSummary) {
+    /// The handshake of one port, after `stop` (or `finish`): cheap per call (the capture indexes its
+    /// packets once, on the first look-up); nil when none was captured.
+    func handshake(for address: IPAddress, port: UInt16) -> Handshake? {
         #if Capture
-            let statistics = capture.stop()
-            let summary = CaptureSummary(
-                interfaces: [capture.device], filter: capture.filter, pcapOut: pcapOut, statistics: statistics)
+            capture.handshake(for: address, port: port)
+        #else
+            nil
+        #endif
+    }
+
+    /// Stops (later calls change nothing) and returns the capture summary; the handshakes are
+    /// then looked up with `handshake(for:port:)`.
+    func stop() -> CaptureSummary {
+        #if Capture
+            CaptureSummary(
+                interfaces: [capture.device], filter: capture.filter, pcapOut: pcapOut, statistics: capture.stop())
+        #else
+            CaptureSummary(
+                interfaces: [], filter: "", pcapOut: nil,
+                statistics: .init(received: 0, dropped: 0, interfaceDropped: 0))
+        #endif
+    }
+
+    /// Stops and returns every port's handshake and the capture summary. Building every port's
+    /// handshake costs memory in proportion to the ports scanned: prefer `stop` and looking up
+    /// the ports reported.
+    func finish() -> ([IPAddress: [UInt16: Handshake]], CaptureSummary) {
+        let summary = stop()
+        #if Capture
             return (capture.handshakes(), summary)
         #else
-            return (
-                [:],
-                CaptureSummary(
-                    interfaces: [], filter: "", pcapOut: nil,
-                    statistics: .init(received: 0, dropped: 0, interfaceDropped: 0))
-            )
+            return ([:], summary)
         #endif
     }
 }
