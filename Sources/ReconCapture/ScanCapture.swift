@@ -25,11 +25,13 @@
         /// Built on the first look-up after `stop`.
         private let index = Mutex<HandshakeIndex?>(nil)
 
-        /// How long `stop` waits for the last replies and resets before it stops reading.
         /// Packets are delivered in kernel blocks (no immediate mode: one wake-up per packet cost
-        /// the scan 1.8x its time on loopback); a partly filled block is handed over after this.
-        static let blockTimeoutMilliseconds: Int32 = 20
-        static let gracePeriodMicroseconds: UInt32 = 30_000
+        /// the scan 1.8x its time on loopback); a partly filled block is handed over after this,
+        /// so a capture wakes its reader at most 100 times a second when packets are few.
+        static let blockTimeoutMilliseconds: Int32 = 10
+        /// How long `stop` waits for the last replies and resets before it stops reading: the
+        /// block timeout (rounded up to the kernel's ticks: 12 ms at 250 Hz) and some slack.
+        static let gracePeriodMicroseconds: UInt32 = 20_000
         /// Bytes kept per packet: link, IP and TCP headers with options, no payload.
         static let snapshotLength: Int32 = 128
 
@@ -41,7 +43,7 @@
         }
 
         /// Opens the interface for `addresses` (`any` when they route through several, or
-        /// `interface` when given) and starts capturing: block mode (20 ms), snaplen 128, promisc
+        /// `interface` when given) and starts capturing: block mode (10 ms), snaplen 128, promisc
         /// off, `bufferSize` bytes of kernel buffer, filter `tcp and (host A or host B ...)`.
         /// With `pcapOut`, every captured packet is also written there as a standard pcap file.
         /// Call before the first connect; returns once the capture is active and its reading
@@ -78,7 +80,7 @@
 
         deinit { _ = stop() }
 
-        /// Stops after the last connect: waits a grace period (30 ms) for the last replies,
+        /// Stops after the last connect: waits a grace period (20 ms) for the last replies,
         /// breaks the read loop, reads what is still queued, joins the thread, flushes and closes
         /// the pcap file, and returns libpcap's statistics. Later calls return the same numbers.
         public func stop() -> CaptureStatistics {
