@@ -109,7 +109,7 @@
         /// another thread: releasing a packet socket waits for an RCU grace period
         /// (`synchronize_net`, ~20 ms here), which the report need not wait for.
         private static func close(_ handle: OpaquePointer) {
-            let socket = dup(pcap_fileno(handle))
+            let socket = fcntl(pcap_fileno(handle), F_DUPFD_CLOEXEC, 0)  // no child may inherit it
             pcap_close(handle)  // the ring is unmapped; the socket stays open through `socket`
             guard socket >= 0 else { return }
             var thread = pthread_t()
