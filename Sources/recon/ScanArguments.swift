@@ -68,7 +68,7 @@ struct ScanArguments: ParsableArguments {
         name: .customLong("pcap-out"), help: "Also write the captured packets to this pcap file.",
         completion: .file(extensions: ["pcap"]))
     var pcapOut: String?
-    @Option(name: .customLong("capture-buffer"), parsing: .unconditional, help: "Kernel capture buffer, MiB (32).")
+    @Option(name: .customLong("capture-buffer"), parsing: .unconditional, help: "Kernel capture buffer, MiB (8).")
     var captureBuffer: Int?
 
     @Flag(name: .shortAndLong, help: "No progress and no notices on standard error.") var quiet = false

@@ -67,7 +67,7 @@ struct ScanInvocation {
         #if Capture
             do {
                 return try CaptureSession(
-                    addresses: console.request.plan.targets.map(\.address), bufferMiB: settings.captureBuffer ?? 32,
+                    addresses: console.request.plan.targets.map(\.address), bufferMiB: settings.captureBuffer ?? 8,
                     pcapOut: settings.pcapOut)
             } catch {
                 throw ReconFailure(message: error.description, code: .captureUnavailable)
