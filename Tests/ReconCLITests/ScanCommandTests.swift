@@ -167,6 +167,7 @@ struct ScanCommandTests {
             (["scan", "127.0.0.1", "22,,80"], "empty item"),
             (["scan", "127.0.0.1", "ssh"], "invalid port"),
             (["scan", "127.0.0.1"], "missing port list"),
+            ([], "no target given: recon scan TARGET... PORTS"),
             (["scan", "not_a host!", "80"], "invalid target"),
             (["scan", "127.0.0.0/99", "80"], "invalid CIDR"),
             (["scan", "127.0.0.1", "80", "--format", "yaml"], "yaml"),

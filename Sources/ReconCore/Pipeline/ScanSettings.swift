@@ -122,6 +122,9 @@ public struct ScanSettings: Sendable {
         throws(SetupError) -> ScanRequest
     {
         var specs = arguments
+        if specs.isEmpty && inputList == nil {
+            throw SetupError(.usage, "no target given: recon scan TARGET... PORTS (e.g. recon scan 127.0.0.1 1-1024)")
+        }
         if ports != nil && topPorts != nil { throw SetupError(.usage, "give -p or --top-ports, not both") }
         var portText = ports
         do throws(PortSpecError) {
