@@ -362,6 +362,8 @@ struct ProbeSession {
         if !triedTLS { candidates.append(Candidate(tlsHTTP: httpRequest())) }
         candidates += (others + generic).map { Candidate($0) }
         await run(candidates)
+        // A service that greeted inside TLS (SMTPS, IMAPS, POP3S): its conversations, in TLS.
+        if tunnel == .ssl, service.banner != nil, !stopped { await followGreeting() }
         finishIdentification()
     }
 
