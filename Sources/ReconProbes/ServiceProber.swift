@@ -44,6 +44,9 @@ public struct ServiceProber: Sendable {
     let tlsContext: NIOSSLContext
     /// The group to run sockets on; nil: the prober makes its own when probing starts.
     let group: (any EventLoopGroup)?
+    /// One line each on what the rules files could not give (a count of nmap's unusable
+    /// lines), for standard error.
+    public var notes: [String] { rules.nmapProbesNote.map { [$0] } ?? [] }
 
     /// A prober using `rules`; runs its sockets on `group`, or (nil) on event loops of its own,
     /// made when probing starts and shut down when it ends.
@@ -285,6 +288,8 @@ struct ProbeSession {
     private var match: ServiceMatch?
     private var triedHTTP = false
     private var triedTLS = false
+    /// The conversations that follow the greeting were started.
+    private var followedGreeting = false
     /// The matching this port may still do, over all the identifications of its replies.
     private var budget: MatchBudget
     /// Identification rules cut short at this port (host filled in), once each.
@@ -362,15 +367,14 @@ struct ProbeSession {
         if !triedTLS { candidates.append(Candidate(tlsHTTP: httpRequest())) }
         candidates += (others + generic).map { Candidate($0) }
         await run(candidates)
-        // A service that greeted inside TLS (SMTPS, IMAPS, POP3S): its conversations, in TLS.
-        if tunnel == .ssl, service.banner != nil, !stopped { await followGreeting() }
         finishIdentification()
     }
 
     /// The conversations that follow the port's greeting (inside TLS on a TLS port), unless the
     /// greeting already named the service and its version.
     private mutating func followGreeting() async {
-        guard !complete, let banner = service.banner?.bytes else { return }
+        guard !complete, !followedGreeting, let banner = service.banner?.bytes else { return }
+        followedGreeting = true
         let following = prober.rules.greetingProbes(for: port, greeting: banner)
         guard !following.isEmpty else { return }
         await run(following.map { Candidate($0, tls: tunnel == .ssl) })
@@ -404,8 +408,9 @@ struct ProbeSession {
     /// as it comes. Stops the others once a reply names the service and its version (a TLS
     /// exchange still running on a port that proved to speak TLS is left to finish: it brings
     /// the certificate). Exchanges that failed for a local reason are retried one at a time.
-    private mutating func run(_ candidates: [Candidate]) async {
-        guard !candidates.isEmpty, !expired else { return }
+    private mutating func run(_ given: [Candidate]) async {
+        guard !given.isEmpty, !expired else { return }
+        var candidates = given
         let borrowed = window.borrow(upTo: min(candidates.count, ServiceProber.parallelProbes) - 1)
         defer { window.giveBack(borrowed) }
         let slots = 1 + borrowed
@@ -454,6 +459,15 @@ struct ProbeSession {
                     retries.append(candidate)
                 } else {
                     take(candidate, result)
+                    // A greeting inside TLS (SMTPS, POP3S): its conversations go next, in TLS.
+                    if candidate.tls, candidate.greeting == nil, result.tls != nil, !result.greeting.isEmpty,
+                        !followedGreeting
+                    {
+                        followedGreeting = true
+                        let following = prober.rules.greetingProbes(for: port, greeting: result.greeting)
+                        pending.insert(contentsOf: candidates.count..<(candidates.count + following.count), at: 0)
+                        candidates += following.map { Candidate($0, tls: true) }
+                    }
                 }
                 if stopped || expired || (complete && (runningTLS == 0 || match?.tunnel != .ssl)) {
                     done = true

@@ -19,15 +19,20 @@ extension ServiceRules {
                     throw ServiceRulesError(path: path, line: number, message: "expected 'Probe TCP|UDP NAME q|...|'")
                 }
                 section = proto == "TCP" ? ["NULL": ProbeName.banner, "GetRequest": ProbeName.http][name] : nil
+                if section == nil { rules.nmapUnsentProbeCount += 1 }
             case let directive where directive == "match" || directive == "softmatch":
                 guard sawProbe else {
                     throw ServiceRulesError(
                         path: path, line: number, message: "'\(directive ?? "")' before any Probe line")
                 }
-                guard let section else { continue }
+                guard let section else {
+                    rules.nmapUnsentMatchCount += 1
+                    continue
+                }
                 do {
                     rules.appendRule(
-                        try MatchRule(soft: directive == "softmatch", line: &scanner, origin: "\(path):\(number)"),
+                        try MatchRule(
+                            soft: directive == "softmatch", line: &scanner, origin: "\(path):\(number)", jit: false),
                         probe: section)
                 } catch {
                     rules.countSkippedMatch()
@@ -39,8 +44,20 @@ extension ServiceRules {
         guard sawProbe else {
             throw ServiceRulesError(path: path, line: 0, message: "no 'Probe' line: not an nmap-service-probes file")
         }
+        rules.nmapUsedMatchCount = rules.matchCount
         rules.buildIndex()
         return rules
+    }
+
+    /// One line on what recon could not use of an nmap-service-probes file (nil when it used
+    /// everything): the match lines PCRE2 or recon's fields refused, and those of the probes
+    /// recon does not send.
+    public var nmapProbesNote: String? {
+        guard skippedMatchCount + nmapUnsentMatchCount > 0 else { return nil }
+        return "--nmap-probes: \(skippedMatchCount + nmapUnsentMatchCount) match lines not used"
+            + " (\(skippedMatchCount) with a regex or field recon cannot read,"
+            + " \(nmapUnsentMatchCount) under the \(nmapUnsentProbeCount) probes other than NULL and GetRequest,"
+            + " which recon does not send); \(nmapUsedMatchCount) used"
     }
 
     /// The match rules of the nmap-service-probes file at `path` (see `nmapServiceProbes(path:text:)`).

@@ -15,6 +15,11 @@ public struct ServiceRules: Sendable {
     private(set) var portTable: [UInt16: String] = [:]
     /// Match lines of nmap's file that recon could not use (regex or substitution unsupported).
     public private(set) var skippedMatchCount = 0
+    /// Of nmap's file: match lines recon read, match lines under probes recon does not send,
+    /// and those probes.
+    public internal(set) var nmapUsedMatchCount = 0
+    public internal(set) var nmapUnsentMatchCount = 0
+    public internal(set) var nmapUnsentProbeCount = 0
 
     /// How many custom probes (with a payload) there are.
     public var probeCount: Int { customProbes.count }
@@ -66,6 +71,9 @@ public struct ServiceRules: Sendable {
         merged.rulesByProbe.merge(other.rulesByProbe) { ours, theirs in ours + theirs }
         merged.portTable.merge(other.portTable) { ours, _ in ours }
         merged.skippedMatchCount += other.skippedMatchCount
+        merged.nmapUsedMatchCount += other.nmapUsedMatchCount
+        merged.nmapUnsentMatchCount += other.nmapUnsentMatchCount
+        merged.nmapUnsentProbeCount += other.nmapUnsentProbeCount
         merged.buildIndex()
         return merged
     }
