@@ -62,7 +62,8 @@ struct RealDaemonTests {
 
     /// The hardened daemons hide versions, not what they are (Postfix by its EHLO extensions).
     static let hardenedServices: [Expectation] = [
-        Expectation("postfix", "smtp", "Postfix smtpd"), Expectation("postfix-smtps", "smtp", "Postfix smtpd", tunnel: .ssl),
+        Expectation("postfix", "smtp", "Postfix smtpd"),
+        Expectation("postfix-smtps", "smtp", "Postfix smtpd", tunnel: .ssl),
         Expectation("nginx", "http", "nginx"), Expectation("lighttpd", "http", "lighttpd"),
         Expectation("squid", "http-proxy", "Squid http proxy"), Expectation("bind", "domain", nil),
         Expectation("ngircd", "irc", "ngircd", version: true), Expectation("mosquitto-anon", "mqtt", nil),

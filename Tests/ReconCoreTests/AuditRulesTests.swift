@@ -214,7 +214,8 @@ struct AuditRulesTests {
             try findings(probes: [("redis", "$3000\r\n# Server\r\nredis_version:7.0.15\r\n")]).first?.rule
                 == "redis-version")
         #expect(try findings(probes: [("redis", "-NOAUTH Authentication required.\r\n")]).isEmpty)
-        let mosquitto = "\u{20}\u{2}\u{0}\u{0}\u{90}\u{3}\u{0}\u{1}\u{0}1-\u{0}\u{13}$SYS/broker/versionmosquitto version 2.0.11"
+        let mosquitto =
+            "\u{20}\u{2}\u{0}\u{0}\u{90}\u{3}\u{0}\u{1}\u{0}1-\u{0}\u{13}$SYS/broker/versionmosquitto version 2.0.11"
         let broker = try #require(try findings(probes: [("mqtt", mosquitto)]).first)
         #expect(broker.rule == "mqtt-broker-version" && broker.message.contains("mosquitto version 2.0.11"))
         #expect(broker.hideable)

@@ -192,7 +192,8 @@ struct ServiceIdentificationTests {
             bytes: text(
                 "$290\r\n# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n"
                     + "redis_build_id:1\r\nredis_mode:standalone\r\nos:Linux 6.1.0 x86_64\r\narch_bits:64\r\n"),
-            name: "redis", product: "Redis key-value store", version: "7.0.15", info: "standalone mode; Linux 6.1.0 x86_64",
+            name: "redis", product: "Redis key-value store", version: "7.0.15",
+            info: "standalone mode; Linux 6.1.0 x86_64",
             cpe: "cpe:/a:redis:redis:7.0.15"),
         Sample(
             label: "ngIRCd registration", probe: "irc", port: 42667,

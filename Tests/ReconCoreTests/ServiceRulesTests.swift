@@ -116,7 +116,9 @@ struct ServiceRulesTests {
         #expect(rules.probes(for: 25).map(\.name) == ["plain"])
         #expect(rules.otherProbes(for: 25).map(\.name) == ["mqtt"])
         // ... only after a greeting that meets its expectation.
-        #expect(rules.greetingProbes(for: 2525, greeting: Array("220 mx esmtp ready\r\n".utf8)).map(\.name) == ["smtp-ehlo"])
+        #expect(
+            rules.greetingProbes(for: 2525, greeting: Array("220 mx esmtp ready\r\n".utf8)).map(\.name) == ["smtp-ehlo"]
+        )
         #expect(rules.greetingProbes(for: 25, greeting: Array("220 (vsFTPd 3.0.3)\r\n".utf8)).isEmpty)
         #expect(rules.greetingProbes(for: 25, greeting: Array("SSH-2.0-x\r\n".utf8)).isEmpty)
     }

@@ -152,10 +152,14 @@ public struct ServiceRules: Sendable {
             case "expect":
                 let expect = try Self.expectation(&scanner)
                 if payload == nil {
-                    guard greeting == nil else { throw RuleLineError("two greetings to expect before the first 'send'") }
+                    guard greeting == nil else {
+                        throw RuleLineError("two greetings to expect before the first 'send'")
+                    }
                     greeting = expect
                 } else {
-                    guard pending == nil else { throw RuleLineError("'expect' after an 'expect': put a 'send' between them") }
+                    guard pending == nil else {
+                        throw RuleLineError("'expect' after an 'expect': put a 'send' between them")
+                    }
                     pending = expect
                 }
             case let other:
