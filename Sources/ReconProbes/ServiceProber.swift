@@ -405,9 +405,11 @@ struct ProbeSession {
 
     /// Sends `candidates` on connections of their own, as many at once as the probe window lends
     /// (the port's own connection and borrowed ones; the likeliest first), recording each reply
-    /// as it comes. Stops the others once a reply names the service and its version (a TLS
-    /// exchange still running on a port that proved to speak TLS is left to finish: it brings
-    /// the certificate). Exchanges that failed for a local reason are retried one at a time.
+    /// as it comes. Stops the others once a reply names the service and its version, or names
+    /// it and the probe named like that service (Redis INFO after Redis's error to HTTP) has
+    /// answered too; a TLS exchange still running on a port that proved to speak TLS is left
+    /// to finish (it brings the certificate). Exchanges that failed for a local reason are
+    /// retried one at a time.
     private mutating func run(_ given: [Candidate]) async {
         guard !given.isEmpty, !expired else { return }
         var candidates = given
@@ -417,6 +419,7 @@ struct ProbeSession {
         var retries: [Candidate] = []
         await withTaskGroup(of: (Int, ExchangeResult).self) { group in
             var pending = Array(candidates.indices)
+            var finished: Set<Int> = []
             var running = 0
             var runningTLS = 0
             var done = false
@@ -451,6 +454,7 @@ struct ProbeSession {
             launch(&group)
             while let (index, result) = await group.next() {
                 running -= 1
+                finished.insert(index)
                 let candidate = candidates[index]
                 if candidate.tls { runningTLS -= 1 }
                 if done { continue }
@@ -469,10 +473,17 @@ struct ProbeSession {
                         candidates += following.map { Candidate($0, tls: true) }
                     }
                 }
-                if stopped || expired || (complete && (runningTLS == 0 || match?.tunnel != .ssl)) {
+                // Settled: the service is named with its version, or named and its own probe
+                // (one named like it) has had its say.
+                let ownProbeOutstanding =
+                    match.map { found in
+                        candidates.indices.contains { !finished.contains($0) && candidates[$0].name == found.name }
+                    } ?? true
+                let settled = complete || (decided && !ownProbeOutstanding)
+                if stopped || expired || (settled && (runningTLS == 0 || match?.tunnel != .ssl)) {
                     done = true
                     group.cancelAll()
-                } else if !complete {
+                } else if !settled {
                     launch(&group)
                 }
             }

@@ -108,11 +108,14 @@ struct ServiceIdentificationTests {
                     + "Inc.  See COPYING for distribution information.\r\n"),
             name: "imap", product: "Courier Imapd"),
         Sample(
-            label: "IMAP with a custom greeting",
+            label: "Dovecot with a custom greeting: its capability list names it (as nmap's rules do)",
             bytes: text(
                 "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] Server ready.\r\n"
             ),
-            name: "imap"),
+            name: "imap", product: "Dovecot imapd", cpe: "cpe:/a:dovecot:dovecot"),
+        Sample(
+            label: "IMAP with another capability list",
+            bytes: text("* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] Server ready.\r\n"), name: "imap"),
         Sample(label: "bare * OK", bytes: text("* OK hello\r\n"), name: "imap", confidence: 5),
         Sample(
             label: "MariaDB 10 handshake", bytes: mysqlHandshake("5.5.5-10.11.6-MariaDB-0+deb12u1"), name: "mysql",
