@@ -44,16 +44,22 @@ public struct ServiceProber: Sendable {
     let tlsContext: NIOSSLContext
     /// The group to run sockets on; nil: the prober makes its own when probing starts.
     let group: (any EventLoopGroup)?
-    /// One line each on what the rules files could not give (a count of nmap's unusable
-    /// lines), for standard error.
-    public var notes: [String] { rules.nmapProbesNote.map { [$0] } ?? [] }
+    /// More rules read in the background (nmap's file): they only add matches, so probing runs
+    /// on `rules` and each port's replies are identified again with these at its end.
+    let later: LaterRules?
 
     /// A prober using `rules`; runs its sockets on `group`, or (nil) on event loops of its own,
     /// made when probing starts and shut down when it ends.
-    public init(rules: ServiceRules, options: ProbeOptions, group: (any EventLoopGroup)? = nil) throws {
+    /// `later`, when given, makes the rules identification ends with (`rules` and more matches);
+    /// it starts running now, in the background.
+    public init(
+        rules: ServiceRules, options: ProbeOptions, group: (any EventLoopGroup)? = nil,
+        later: (@Sendable () -> ServiceRules)? = nil
+    ) throws {
         self.rules = rules
         self.options = options
         self.group = group
+        self.later = later.map(LaterRules.init)
         tlsContext = try PortExchanger.makeTLSContext()
     }
 
@@ -85,7 +91,10 @@ public struct ServiceProber: Sendable {
     ) async -> ProbeResults {
         let work = targets.indices.flatMap { index in ports[index].map { (index, $0) } }
         var found = ProbeResults(services: [[UInt16: PortService]](repeating: [:], count: targets.count))
-        guard !work.isEmpty, shouldStop() == 0 else { return found }
+        guard !work.isEmpty, shouldStop() == 0 else {
+            if let note = await later?.rules.nmapProbesNote { found.notes.append(note) }
+            return found
+        }
         let stopRequested: @Sendable () -> Bool = { shouldStop() != 0 }
         // Swift concurrency opens its timer descriptors on the first sleep: open them now so the
         // count below includes them.
@@ -160,6 +169,7 @@ public struct ServiceProber: Sendable {
             }
         }
         try? await ownGroup?.shutdownGracefully()
+        if let note = await later?.rules.nmapProbesNote { found.notes.append(note) }
         return found
     }
 
@@ -185,6 +195,19 @@ public struct ServiceProber: Sendable {
 
 /// The pipeline's probing stage.
 extension ServiceProber: PortProbing {}
+
+/// Rules made in the background, from the moment the prober is made.
+final class LaterRules: Sendable {
+    private let task: Task<ServiceRules, Never>
+
+    init(_ make: @escaping @Sendable () -> ServiceRules) {
+        task = Task.detached(priority: .userInitiated) { make() }
+    }
+
+    var rules: ServiceRules {
+        get async { await task.value }
+    }
+}
 
 /// One port's service and matching diagnostics.
 struct ProbedPort: Sendable {
@@ -313,7 +336,11 @@ struct ProbeSession {
     /// Identifies the replies so far. Matching cut short (time spent, stop requested) never
     /// replaces a better identification made before.
     private mutating func refreshMatch() {
-        let found = prober.rules.identify(port: port, replies: replies, tunnel: tunnel, budget: &budget)
+        refreshMatch(using: prober.rules)
+    }
+
+    private mutating func refreshMatch(using rules: ServiceRules) {
+        let found = rules.identify(port: port, replies: replies, tunnel: tunnel, budget: &budget)
         for var diagnostic in found.diagnostics {
             diagnostic.host = target.address.description
             diagnostics.note(diagnostic)
@@ -342,20 +369,20 @@ struct ProbeSession {
         if ServiceProber.tlsPorts.contains(port) {
             await tryTLS()
             if tunnel == .ssl, !complete, !stopped { await followGreeting() }
-            if decided || stopped { return finishIdentification() }
+            if decided || stopped { return await finishIdentification() }
         }
         // First connection: only listen, for the greeting wait.
         let opening = await exchange(
             payload: nil, isHTTP: false, budget: options.greetingWait + options.idleGap,
             greetingWait: options.greetingWait)
         adoptGreeting(opening)
-        if opening.ended == .refused || stopped { return finishIdentification() }
+        if opening.ended == .refused || stopped { return await finishIdentification() }
         if service.banner != nil {
             await followGreeting()
             if options.forceHTTP && !triedHTTP {
                 await send(name: ProbeName.http, payload: httpRequest(), isHTTP: true)
             }
-            return finishIdentification()
+            return await finishIdentification()
         }
         // Silent port: the probes meant for this port, HTTP, TLS, the probes meant for other
         // ports (services often run on unusual ports), and the generic line probe last.
@@ -367,7 +394,7 @@ struct ProbeSession {
         if !triedTLS { candidates.append(Candidate(tlsHTTP: httpRequest())) }
         candidates += (others + generic).map { Candidate($0) }
         await run(candidates)
-        finishIdentification()
+        await finishIdentification()
     }
 
     /// The conversations that follow the port's greeting (inside TLS on a TLS port), unless the
@@ -634,7 +661,12 @@ struct ProbeSession {
         }
     }
 
-    private mutating func finishIdentification() {
+    /// The identification, with the rules read in the background too when the port's own rules
+    /// left it incomplete (they come after the port's own: they add, never override).
+    private mutating func finishIdentification() async {
+        if let later = prober.later, !complete, !replies.isEmpty, !Task.isCancelled {
+            refreshMatch(using: await later.rules)
+        }
         service.service = match
     }
 

@@ -31,7 +31,7 @@ struct ScanInvocation {
         } catch {
             throw ReconFailure(error)
         }
-        for note in request.notes + (prober?.notes ?? []) { FileOutput.standardError.write("recon: \(note)\n") }
+        for note in request.notes { FileOutput.standardError.write("recon: \(note)\n") }
     }
 
     /// Starts the capture (if asked), opens the output only then (a refused run leaves an
