@@ -501,10 +501,12 @@ struct ProbeSession {
                     }
                 }
                 // Settled: the service is named with its version, or named and its own probe
-                // (one named like it) has had its say.
+                // (one named like it) and the conversations after its greeting have had their say.
                 let ownProbeOutstanding =
                     match.map { found in
-                        candidates.indices.contains { !finished.contains($0) && candidates[$0].name == found.name }
+                        candidates.indices.contains {
+                            !finished.contains($0) && (candidates[$0].name == found.name || candidates[$0].greeting != nil)
+                        }
                     } ?? true
                 let settled = complete || (decided && !ownProbeOutstanding)
                 if stopped || expired || (settled && (runningTLS == 0 || match?.tunnel != .ssl)) {
@@ -514,6 +516,13 @@ struct ProbeSession {
                     launch(&group)
                 }
             }
+        }
+        // The service's own probe once more, alone, when it named no product: servers that
+        // limit connections per address (ngIRCd) may have refused it while the others ran.
+        if !complete, !expired, !stopped, let found = match, found.product == nil,
+            let own = candidates.first(where: { $0.name == found.name }), !retries.contains(where: { $0.name == own.name })
+        {
+            retries.append(own)
         }
         for candidate in retries where !complete && !expired {
             let result = await exchange(

@@ -221,7 +221,7 @@ comms_of() {
 # True if the process exists and is not a zombie (PID 1 here may not reap orphans).
 alive() {
     [ -r "/proc/$1/stat" ] || return 1
-    case "$(cut -d')' -f2 < "/proc/$1/stat" 2>/dev/null)" in " Z"*) return 1 ;; esac
+    case "$( { cut -d')' -f2 < "/proc/$1/stat"; } 2>/dev/null)" in " Z"*) return 1 ;; esac
     return 0
 }
 
@@ -713,6 +713,9 @@ start_ngircd() {
 	ServerUID = irc
 	ServerGID = irc
 	MotdPhrase = recon test
+[Limits]
+	# Debian's ngircd.conf value (the built-in default is 5)
+	MaxConnectionsIP = 10
 [Options]
 	PAM = no
 	Ident = no

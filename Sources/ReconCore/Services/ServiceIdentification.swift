@@ -18,7 +18,7 @@ extension ServiceRules {
     /// Best identification from the replies (in the order given). Hard match beats softmatch;
     /// among hard matches one with a version beats one with only a product, which beats one
     /// with neither (a service often names itself to one probe and its version to another);
-    /// earlier reply wins among equals; port table only if nothing matched (then method
+    /// among those the reply to the probe named like the service, then the earlier reply wins; port table only if nothing matched (then method
     /// "port-table"). A reply is tried against its probe's rules (`tls-http` replies also against
     /// `http` rules), then the `any` rules, in file order; the first rule that matches a reply
     /// is that reply's match.
@@ -45,7 +45,8 @@ extension ServiceRules {
     ) -> Identification {
         var result = Identification()
         var softMatch: ServiceMatch?
-        /// The best hard match so far, and how much it tells (1 bare, 2 product, 3 version).
+        /// The best hard match so far, and how much it tells (2 bare, 4 product, 6 version; one
+        /// more for the reply to the service's own probe).
         var hardMatch: ServiceMatch?
         var hardRank = 0
         replies: for reply in replies where !reply.bytes.isEmpty {
@@ -79,8 +80,12 @@ extension ServiceRules {
                         match.probe = reply.probe
                         match.tunnel = match.tunnel ?? tunnel ?? (reply.probe == ProbeName.tlsHTTP ? .ssl : nil)
                         if !rule.isSoft {
-                            let rank = match.version != nil ? 3 : match.product != nil ? 2 : 1
-                            if rank == 3 {
+                            // Among equals, the reply to the service's own probe (Redis's answer
+                            // to the redis probe rather than its error to another one).
+                            let rank =
+                                (match.version != nil ? 6 : match.product != nil ? 4 : 2)
+                                + (reply.probe == match.name ? 1 : 0)
+                            if rank >= 6 {
                                 result.match = match
                                 return result
                             }
