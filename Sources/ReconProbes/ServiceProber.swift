@@ -505,7 +505,8 @@ struct ProbeSession {
                 let ownProbeOutstanding =
                     match.map { found in
                         candidates.indices.contains {
-                            !finished.contains($0) && (candidates[$0].name == found.name || candidates[$0].greeting != nil)
+                            !finished.contains($0)
+                                && (candidates[$0].name == found.name || candidates[$0].greeting != nil)
                         }
                     } ?? true
                 let settled = complete || (decided && !ownProbeOutstanding)
@@ -520,7 +521,8 @@ struct ProbeSession {
         // The service's own probe once more, alone, when it named no product: servers that
         // limit connections per address (ngIRCd) may have refused it while the others ran.
         if !complete, !expired, !stopped, let found = match, found.product == nil,
-            let own = candidates.first(where: { $0.name == found.name }), !retries.contains(where: { $0.name == own.name })
+            let own = candidates.first(where: { $0.name == found.name }),
+            !retries.contains(where: { $0.name == own.name })
         {
             retries.append(own)
         }

@@ -16,9 +16,7 @@ struct MatchRule: Sendable {
 
     /// Reads the rest of a match line after the directive:
     /// `SERVICE m|REGEX|[is] [p/.../] [v/.../] [i/.../] [h/.../] [o/.../] [d/.../] [cpe:/.../]...`.
-    init(soft isSoft: Bool, line scanner: inout RuleLineScanner, origin: String, jit: Bool = true)
-        throws(RuleLineError)
-    {
+    init(soft isSoft: Bool, line scanner: inout RuleLineScanner, origin: String) throws(RuleLineError) {
         self.origin = origin
         guard let name = scanner.word() else { throw RuleLineError("expected a service name") }
         if name.hasPrefix("ssl/") {
@@ -38,8 +36,7 @@ struct MatchRule: Sendable {
         if let bad = options.first(where: { $0 != "i" && $0 != "s" }) {
             throw RuleLineError("unknown regex option '\(bad)' (only 'i' and 's')")
         }
-        pattern = try CompiledPattern(
-            regex, ignoresCase: options.contains("i"), dotAll: options.contains("s"), jit: jit)
+        pattern = try CompiledPattern(regex, ignoresCase: options.contains("i"), dotAll: options.contains("s"))
         prefilter = PatternPrefilter(pattern: regex, caseInsensitive: options.contains("i"))
 
         var fields: [String: VersionTemplate] = [:]

@@ -48,7 +48,7 @@ extension ServiceRules {
                 do {
                     rules.appendRule(
                         try MatchRule(
-                            soft: directive == "softmatch", line: &scanner, origin: "\(path):\(number)", jit: false),
+                            soft: directive == "softmatch", line: &scanner, origin: "\(path):\(number)"),
                         probe: section)
                 } catch {
                     rules.countSkippedMatch()
