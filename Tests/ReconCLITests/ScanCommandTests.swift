@@ -172,15 +172,22 @@ struct ScanCommandTests {
     }
 
     @Test func noSocketAtAllFailsTheScanNeverReportsPorts() throws {
-        // With 7 descriptors the runtime and epoll fit but no socket does: every connect fails
-        // with EMFILE and is backed off; when no thread can start a single connect the scan
-        // ends with one clear line and exit 1, not a report of made-up error (or closed) ports.
+        // With 7 descriptors the runtime and epoll fit, and a socket only if the runtime has not
+        // opened its last descriptor yet (it did while reading the rules at start-up was slow):
+        // either every connect fails with EMFILE and is backed off, and since no thread can start
+        // a single connect the scan ends with one clear line and exit 1, or the scan is exact.
+        // Never a report of made-up error (or closed) ports.
         let result = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
-        #expect(result.status == 1)
-        #expect(
-            result.stderr == "recon: cannot scan: no thread could start connects: EMFILE (Too many open files); "
-                + "raise the open-file limit (ulimit -n)\n")
-        #expect(result.stdout.isEmpty)
+        if result.status == 0 {
+            let report = try result.report()
+            #expect(report.summary.closed == 3 && report.summary.error == 0 && report.run.complete)
+        } else {
+            #expect(result.status == 1)
+            #expect(
+                result.stderr == "recon: cannot scan: no thread could start connects: EMFILE (Too many open files); "
+                    + "raise the open-file limit (ulimit -n)\n")
+            #expect(result.stdout.isEmpty)
+        }
     }
 
     /// Under a low descriptor limit a scan is exact (exit 0) or fails with one line (exit 1),
