@@ -452,8 +452,17 @@ struct ProbeSession {
             var done = false
             func launch(_ group: inout TaskGroup<(Int, ExchangeResult)>) {
                 while !pending.isEmpty && running < slots && !expired {
-                    // A reply that named the service moves that service's own probe first.
+                    // A reply that named the service moves that service's own probe first, and
+                    // nothing else starts while it runs (fewer connections for servers that
+                    // count them per client, such as ngIRCd).
                     let named = match.flatMap { found in pending.firstIndex { candidates[$0].name == found.name } }
+                    let ownRunning =
+                        match.map { found in
+                            candidates.indices.contains {
+                                candidates[$0].name == found.name && !finished.contains($0) && !pending.contains($0)
+                            }
+                        } ?? false
+                    if named == nil && ownRunning { break }
                     let next = pending.remove(at: named ?? 0)
                     let candidate = candidates[next]
                     // All at once: each may take the port's remaining time. In turns (more
