@@ -177,7 +177,12 @@ struct ScanCommandTests {
         // either every connect fails with EMFILE and is backed off, and since no thread can start
         // a single connect the scan ends with one clear line and exit 1, or the scan is exact.
         // Never a report of made-up error (or closed) ports.
-        let result = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
+        // libdispatch's own start-up trap (see the next test) says nothing about recon: again.
+        var attempt = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
+        for _ in 0..<11 where attempt.status == 70 && attempt.stderr.contains("internal failure (SIGILL)") {
+            attempt = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
+        }
+        let result = attempt
         if result.status == 0 {
             let report = try result.report()
             #expect(report.summary.closed == 3 && report.summary.error == 0 && report.run.complete)
