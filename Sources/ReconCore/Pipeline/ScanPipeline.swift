@@ -133,6 +133,7 @@ public struct ScanPipeline: Sendable {
             for sink in sinks { sink.port(index, entry) }
         }
         for diagnostic in probed.diagnostics { notice(diagnostic.description) }
+        for note in probed.notes { notice(note) }
         return probed.services
     }
 

@@ -13,6 +13,8 @@ public protocol PortProbing: Sendable {
 public struct ProbeResults: Sendable {
     public var services: [[UInt16: PortService]]
     public var diagnostics: [MatchDiagnostic] = []
+    /// One line each for standard error (what an nmap-service-probes file could not give).
+    public var notes: [String] = []
 
     public init(services: [[UInt16: PortService]], diagnostics: [MatchDiagnostic] = []) {
         self.services = services
