@@ -945,6 +945,12 @@ cmd_start() {
     for n in $pending; do
         result[$n]="FAILED port $(port_of "$n") not listening after ${WAIT_SECONDS}s: $(last_log $(logs_of "$n"))"
     done
+    # Squid answers its first request slowly while it finishes starting (seconds on a loaded
+    # machine): one bounded request now, so a scan's 1.5 s deadline meets a ready proxy.
+    if [ "${result[squid]:-}" = ok ]; then
+        timeout 10 bash -c "exec 3<>/dev/tcp/$HOST/$(port_of squid); printf 'GET / HTTP/1.0\r\n\r\n' >&3; head -c 1 <&3" \
+            >/dev/null 2>&1 || note "squid did not answer a first request within 10 s"
+    fi
 
     for n in $(daemon_names); do
         echo "$n $(port_of "$n") ${result[$n]}"
