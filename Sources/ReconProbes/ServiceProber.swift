@@ -592,12 +592,14 @@ struct ProbeSession {
         guard service.probeError == nil else { return ExchangeResult(ended: .local) }
         var failures = 0
         while true {
+            // A fresh token for each connection where a rule wrote `\N` (IRC nicknames).
+            let token = ProbePayload.connectionToken()
             var plan = plan(
-                payload: payload, isHTTP: isHTTP, tls: tls,
+                payload: payload.map { ProbePayload.personalized($0, token: token) }, isHTTP: isHTTP, tls: tls,
                 until: ownBudget ? .now() + .nanoseconds(budget) : within(budget))
             if let greetingWait { plan.greetingWait = min(.nanoseconds(greetingWait), deadline - .now()) }
             plan.awaitGreeting = awaitGreeting
-            plan.turns = turns
+            plan.turns = turns.map { ConversationTurn(expect: $0.expect, send: ProbePayload.personalized($0.send, token: token)) }
             let started = NIODeadline.now()
             let result = await exchanger.run(plan, to: address)
             guard result.ended == .local else { return result }

@@ -24,6 +24,8 @@ struct ServiceRulesTests {
             ("probe x send q|\\x4|", 1, "bad escape in q payload"),
             ("probe x send hex|0g|", 1, "bad hex payload: '0g'"),
             ("probe x send hex|012|", 1, "bad hex payload: odd number of digits"),
+            ("probe x send hex|00 ff 6e 6f 6e 63 65 ff|", 1, "payload holds the bytes that stand for '\\N'"),
+            ("probe x send q|a\\0\\xffnonce\\xff|", 1, "payload holds the bytes that stand for '\\N'"),
             ("probe x send text", 1, "expected a payload"),
             ("probe x send q|abc", 1, "q payload is missing its closing '|'"),
             ("probe x send q|a| send q|b|", 1, "'send' after a 'send'"),
@@ -96,6 +98,22 @@ struct ServiceRulesTests {
     func payload(source: String, bytes: [UInt8]) throws {
         let probes = try rules("probe custom ports 7000 send \(source)").probes(for: 7000)
         #expect(probes == [ServiceProbe(name: "custom", payload: bytes, ports: [7000])])
+    }
+
+    @Test("\\N in a q payload: four letters drawn for each connection, the same in all its turns")
+    func connectionToken() throws {
+        let probe = try #require(
+            try rules("probe irc ports 6667 send q|NICK r\\N\\r\\n| expect m|001| send q|WHOIS r\\N\\\\N|")
+                .probes(for: 6667).first)
+        let token = ProbePayload.connectionToken()
+        #expect(token.count == 4 && token.allSatisfy { (0x61...0x7A).contains($0) })
+        #expect(ProbePayload.personalized(probe.payload, token: token) == Array("NICK r".utf8) + token + [13, 10])
+        // `\\N` is a backslash and an N, not a token.
+        #expect(
+            ProbePayload.personalized(probe.turns[0].send, token: token) == Array("WHOIS r".utf8) + token + Array("\\N".utf8))
+        #expect(ProbePayload.personalized([1, 2, 3], token: token) == [1, 2, 3])
+        let tokens = Set((0..<50).map { _ in ProbePayload.connectionToken() })
+        #expect(tokens.count > 40, "tokens repeat: \(tokens.count) of 50 distinct")
     }
 
     @Test("conversations: a greeting to wait for, then expect/send turns on one connection")
