@@ -6,7 +6,9 @@ import PackagePlugin
 @main
 struct EmbedPolicies: BuildToolPlugin {
     /// The files embedded, by the Swift name they get.
-    static let files = [("serviceRules", "services.rules"), ("auditRules", "audit.rules")]
+    static let files = [
+        ("serviceRules", "services.rules"), ("auditRules", "audit.rules"), ("topPorts", "top-ports.list"),
+    ]
 
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
         let policies = context.package.directoryURL.appending(path: "policies")

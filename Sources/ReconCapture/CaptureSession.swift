@@ -1,13 +1,12 @@
 #if Capture
     import ReconCore
-    import Synchronization
 
     /// The capture around a scan as the pipeline uses it: started before the first connect,
-    /// stopped after the last; then each reported port's handshake is looked up.
+    /// stopped after the last; then only the ports a report lists have their handshake looked up
+    /// (the capture indexes its packet log once, on the first look-up).
     public final class CaptureSession: HandshakeCapture {
         private let capture: ScanCapture
         private let pcapOut: String?
-        private let handshakes = Mutex<[IPAddress: [UInt16: Handshake]]>([:])
 
         /// Starts capturing the traffic to `addresses` (`bufferMiB` of kernel buffer, packets also
         /// written to `pcapOut` when given), or fails saying why and how to fix it.
@@ -17,14 +16,12 @@
         }
 
         public func stop() -> CaptureSummary {
-            let statistics = capture.stop()
-            handshakes.withLock { $0 = capture.handshakes() }
-            return CaptureSummary(
-                interfaces: [capture.device], filter: capture.filter, pcapOut: pcapOut, statistics: statistics)
+            CaptureSummary(
+                interfaces: [capture.device], filter: capture.filter, pcapOut: pcapOut, statistics: capture.stop())
         }
 
         public func handshake(for address: IPAddress, port: UInt16) -> Handshake? {
-            handshakes.withLock { $0[address]?[port] }
+            capture.handshake(for: address, port: port)
         }
     }
 #endif

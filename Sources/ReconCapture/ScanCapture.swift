@@ -22,12 +22,16 @@
         private let sink: CaptureSink
         private let thread: pthread_t
         private let statistics = Mutex<CaptureStatistics?>(nil)
+        /// Built on the first look-up after `stop`.
+        private let index = Mutex<HandshakeIndex?>(nil)
 
-        /// How long `stop` waits for the last replies and resets before it stops reading.
         /// Packets are delivered in kernel blocks (no immediate mode: one wake-up per packet cost
-        /// the scan 1.8x its time on loopback); a partly filled block is handed over after this.
-        static let blockTimeoutMilliseconds: Int32 = 20
-        static let gracePeriodMicroseconds: UInt32 = 30_000
+        /// the scan 1.8x its time on loopback); a partly filled block is handed over after this,
+        /// so a capture wakes its reader at most 100 times a second when packets are few.
+        static let blockTimeoutMilliseconds: Int32 = 10
+        /// How long `stop` waits for the last replies and resets before it stops reading: the
+        /// block timeout (rounded up to the kernel's ticks: 12 ms at 250 Hz) and some slack.
+        static let gracePeriodMicroseconds: UInt32 = 20_000
         /// Bytes kept per packet: link, IP and TCP headers with options, no payload.
         static let snapshotLength: Int32 = 128
 
@@ -39,11 +43,13 @@
         }
 
         /// Opens the interface for `addresses` (`any` when they route through several, or
-        /// `interface` when given) and starts capturing: block mode (20 ms), snaplen 128, promisc
+        /// `interface` when given) and starts capturing: block mode (10 ms), snaplen 128, promisc
         /// off, `bufferSize` bytes of kernel buffer, filter `tcp and (host A or host B ...)`.
         /// With `pcapOut`, every captured packet is also written there as a standard pcap file.
         /// Call before the first connect; returns once the capture is active and its reading
-        /// thread started (packets are queued in the kernel from activation on).
+        /// thread started (packets are queued in the kernel from activation on). Until `stop`,
+        /// the reading thread only copies each packet's header fields into a log (32 bytes a
+        /// packet, at most 8M packets); flows and ports are sorted out on the first look-up.
         public init(
             addresses: [IPAddress], bufferSize: Int = 8 << 20, pcapOut: String?, interface: String? = nil
         ) throws(CaptureError) {
@@ -74,7 +80,7 @@
 
         deinit { _ = stop() }
 
-        /// Stops after the last connect: waits a grace period (30 ms) for the last replies,
+        /// Stops after the last connect: waits a grace period (20 ms) for the last replies,
         /// breaks the read loop, reads what is still queued, joins the thread, flushes and closes
         /// the pcap file, and returns libpcap's statistics. Later calls return the same numbers.
         public func stop() -> CaptureStatistics {
@@ -93,17 +99,56 @@
                     ? CaptureStatistics(
                         received: Int(raw.ps_recv), dropped: Int(raw.ps_drop), interfaceDropped: Int(raw.ps_ifdrop))
                     : CaptureStatistics(received: 0, dropped: 0, interfaceDropped: 0)
-                pcap_close(handle)
+                Self.close(handle)
                 saved = result
                 return result
             }
         }
 
-        /// The handshake of each (address, port) the scanner connected to, from the packets
-        /// captured; call after `stop`. Every connection attempt to a port is included in time
-        /// order, with its close (our RST or FIN and their answer).
+        /// Closes the handle, unmapping the ring at once but leaving the socket's last close to
+        /// another thread: releasing a packet socket waits for an RCU grace period
+        /// (`synchronize_net`, ~20 ms here), which the report need not wait for.
+        private static func close(_ handle: OpaquePointer) {
+            let socket = fcntl(pcap_fileno(handle), F_DUPFD_CLOEXEC, 0)  // no child may inherit it
+            pcap_close(handle)  // the ring is unmapped; the socket stays open through `socket`
+            guard socket >= 0 else { return }
+            var thread = pthread_t()
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+            let context = UnsafeMutableRawPointer(bitPattern: Int(socket) + 1)
+            let status = pthread_create(
+                &thread, &attributes,
+                { context in
+                    Glibc.close(Int32(Int(bitPattern: context) - 1))
+                    return nil
+                }, context)
+            if status != 0 { Glibc.close(socket) }
+        }
+
+        /// The handshake of `address`:`port` from the packets captured: every connection attempt
+        /// to the port in time order, with its close (our RST or FIN and their answer); nil when
+        /// no SYN to it was captured. Call after `stop` (a look-up stops a running capture). The
+        /// first look-up sorts the captured packets by port (about 10 ms for every port of one
+        /// address); each is then a binary search and builds only that port's handshake.
+        public func handshake(for address: IPAddress, port: UInt16) -> Handshake? {
+            withIndex { $0.handshake(for: address, port: port) }
+        }
+
+        /// The handshake of each (address, port) the scanner connected to, as
+        /// `handshake(for:port:)` gives them; call after `stop`. This builds every port's
+        /// handshake; a caller that reports only some ports should look those up instead.
         public func handshakes() -> [IPAddress: [UInt16: Handshake]] {
-            sink.recorder.withLock { $0.handshakes() }
+            withIndex { $0.handshakes() }
+        }
+
+        private func withIndex<Result>(_ body: (borrowing HandshakeIndex) -> Result) -> Result {
+            _ = stop()
+            return index.withLock { index in
+                if index == nil { index = sink.recorder.pointee.index() }
+                return body(index!)
+            }
         }
 
         /// One interface if every address routes through it, else `any`.
@@ -136,7 +181,21 @@
                 pcap_close(handle)
                 throw CaptureError.activation(status: status, interface: device, detail: detail)
             }
+            if device == "lo" { ignoreOutgoing(handle) }
             return handle
+        }
+
+        /// On `lo` the kernel hands a packet socket every packet twice, as sent and as received,
+        /// and libpcap drops the sent copy after the kernel filtered and copied it into the ring.
+        /// `PACKET_IGNORE_OUTGOING` (Linux 4.20) has the kernel skip the sent copy: half the
+        /// kernel's work per packet and half the ring's pages; the packets seen are the same.
+        /// Where the kernel lacks it, libpcap still drops the copy.
+        private static func ignoreOutgoing(_ handle: OpaquePointer) {
+            let solPacket: Int32 = 263  // SOL_PACKET
+            let packetIgnoreOutgoing: Int32 = 23  // PACKET_IGNORE_OUTGOING
+            var on: Int32 = 1
+            _ = setsockopt(
+                pcap_fileno(handle), solPacket, packetIgnoreOutgoing, &on, socklen_t(MemoryLayout<Int32>.size))
         }
 
         private static func configure(
@@ -175,13 +234,15 @@
         }
     }
 
-    /// The reading side: the pcap loop on its own thread, decoding into the recorder and
-    /// copying packets to the pcap file.
+    /// The reading side: the pcap loop on its own thread, copying each packet's header fields
+    /// into the recorder's log (see `HandshakeRecorder`) and the packet to the pcap file.
     final class CaptureSink: @unchecked Sendable {
         let handle: OpaquePointer
         let linkType: PacketDecoder.LinkType
         let dumper: OpaquePointer?
-        let recorder: Mutex<HandshakeRecorder>
+        /// Written by the reading thread only; read by others after it was joined. A pointer,
+        /// not a stored `var`, so a packet costs no exclusivity check.
+        let recorder: UnsafeMutablePointer<HandshakeRecorder>
 
         /// Read calls made to drain the queue after the loop was broken, at most.
         static let drainLimit = 10_000
@@ -190,7 +251,13 @@
             self.handle = handle
             self.linkType = linkType
             self.dumper = dumper
-            self.recorder = Mutex(HandshakeRecorder(addresses: addresses))
+            recorder = .allocate(capacity: 1)
+            recorder.initialize(to: HandshakeRecorder(addresses: addresses))
+        }
+
+        deinit {
+            recorder.deinitialize(count: 1)
+            recorder.deallocate()
         }
 
         /// Starts the reading thread; nil if the system would not make one.
@@ -215,7 +282,10 @@
             let user = Unmanaged.passUnretained(self).toOpaque().assumingMemoryBound(to: UInt8.self)
             let callback: pcap_handler = { user, header, bytes in
                 guard let user, let header, let bytes else { return }
-                Unmanaged<CaptureSink>.fromOpaque(UnsafeRawPointer(user)).takeUnretainedValue().receive(header, bytes)
+                // `run` holds a reference for as long as the loop runs: no retain per packet.
+                Unmanaged<CaptureSink>.fromOpaque(UnsafeRawPointer(user))._withUnsafeGuaranteedRef {
+                    $0.receive(header, bytes)
+                }
             }
             _ = pcap_loop(handle, -1, callback, user)
             var errors = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
@@ -225,12 +295,13 @@
             }
         }
 
+        @inline(__always)
         private func receive(_ header: UnsafePointer<pcap_pkthdr>, _ bytes: UnsafePointer<UInt8>) {
             if let dumper { pcap_dump(UnsafeMutablePointer(dumper), header, bytes) }
             let captured = UnsafeRawBufferPointer(start: bytes, count: Int(header.pointee.caplen))
             guard let segment = PacketDecoder.decode(linkType: linkType, captured) else { return }
             let time = Int64(header.pointee.ts.tv_sec) * 1_000_000 + Int64(header.pointee.ts.tv_usec)
-            recorder.withLock { $0.record(segment, time: time) }
+            recorder.pointee.record(segment, time: time)
         }
     }
 #endif

@@ -11,6 +11,11 @@ struct ExchangePlan: Sendable {
     var greetingWait: TimeAmount?
     /// Sent after silence (or at once); nil only listens.
     var payload: [UInt8]?
+    /// When set, the payload goes out as soon as the greeting matches this (and not after
+    /// silence): a conversation that follows a greeting.
+    var awaitGreeting: ReplyExpectation?
+    /// Further turns: once the reply so far matches the next turn's expectation, its bytes go out.
+    var turns: [ConversationTurn] = []
     /// Stop reading when the HTTP response is complete.
     var isHTTP = false
     /// Wrap the connection in TLS.
@@ -149,6 +154,8 @@ final class ExchangeHandler: ChannelInboundHandler {
     private let tls: (handler: NIOSSLClientHandler, sniffer: ServerHelloSniffer)?
     private var phase = Phase.connecting
     private var result = ExchangeResult()
+    /// The conversation's turns still to take.
+    private var turns: ArraySlice<ConversationTurn>
     /// The length of the complete HTTP response, once its head told it.
     private var completeLength: Int?
     private var idleTimer: Scheduled<Void>?
@@ -165,6 +172,7 @@ final class ExchangeHandler: ChannelInboundHandler {
         self.plan = plan
         self.promise = promise
         self.tls = tls
+        turns = plan.turns[...]
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -217,7 +225,7 @@ final class ExchangeHandler: ChannelInboundHandler {
 
     private func greetingEnded(context: ChannelHandlerContext) {
         guard phase == .greeting else { return }
-        if result.greeting.isEmpty && plan.payload != nil {
+        if result.greeting.isEmpty && plan.payload != nil && plan.awaitGreeting == nil {
             send(context: context)
         } else {
             finish(context: context, .idle)
@@ -259,6 +267,12 @@ final class ExchangeHandler: ChannelInboundHandler {
                     return
                 }
             }
+            // The conversation's next turn, once the reply so far is what it waits for.
+            if !reachedCap, let turn = turns.first, let reply = result.reply, turn.expect.isMet(by: reply) {
+                turns.removeFirst()
+                idleTimer?.cancel()
+                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: turn.send)), promise: nil)
+            }
         } else {
             // Bytes before any payload are the greeting (also while still connecting in TLS).
             phase = .greeting
@@ -267,6 +281,12 @@ final class ExchangeHandler: ChannelInboundHandler {
             result.greeting += buffer.readableBytesView.prefix(max(0, room))
             reachedCap = buffer.readableBytes >= room
             result.greetingTruncated = buffer.readableBytes > room
+            // A conversation that follows a greeting starts once the greeting is the one expected.
+            if !reachedCap, let expected = plan.awaitGreeting, expected.isMet(by: result.greeting) {
+                idleTimer?.cancel()
+                send(context: context)
+                return
+            }
         }
         if reachedCap {
             finish(context: context, .cap)

@@ -9,6 +9,9 @@ public struct ProbeOptions: Sendable {
     public var greetingShare: Double = 0.5
     /// How long one probe after the first waits for its reply. Nanoseconds.
     public var probeWait: Int64 = 250_000_000
+    /// How long a TLS connection waits, after its handshake, for a greeting inside the tunnel
+    /// before it sends the HTTP request. Nanoseconds.
+    public var tlsGreetingWait: Int64 = 250_000_000
     /// Silence that ends a reply once bytes have arrived. Nanoseconds.
     public var idleGap: Int64 = 100_000_000
     /// Cap on a banner or a probe reply (`--banner-bytes`).

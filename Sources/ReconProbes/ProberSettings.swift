@@ -10,9 +10,17 @@ extension ServiceProber {
         guard settings.probes || audit != nil else { return nil }
         var options = ProbeOptions()
         let rules: ServiceRules
+        var later: (@Sendable () -> ServiceRules)?
         do throws(ServiceRulesError) {
-            rules = try ServiceRules.load(
-                replacing: policies, extra: settings.rulesFiles, nmapProbes: settings.nmapProbes)
+            rules = try ServiceRules.load(replacing: policies, extra: settings.rulesFiles, nmapProbes: nil)
+            if let nmapProbes = settings.nmapProbes {
+                // nmap's file is checked now (a bad one stops the run before any connect) and
+                // read while the first ports are probed: its thousands of matches take a few
+                // tenths of a second of CPU, and only identification needs them.
+                let path = nmapProbes == "auto" ? ServiceRules.nmapDefaultPath : nmapProbes
+                try ServiceRules.checkNmapServiceProbes(contentsOf: path)
+                later = { (try? ServiceRules.nmapServiceProbes(contentsOf: path)).map(rules.merging) ?? rules }
+            }
         } catch {
             throw SetupError(.usage, error.description)
         }
@@ -26,11 +34,12 @@ extension ServiceProber {
         options.forceHTTP = settings.http
         options.userAgent = userAgent
         options.auditRequests = audit?.rules.requests
-        if let problem = openFileProblem(outputs: settings.output == nil ? 0 : 1) {
+        let files = (try? settings.outputs.destinations())?.filter { $0.path != nil }.count ?? 0
+        if let problem = openFileProblem(outputs: files) {
             throw SetupError(.resources, problem)
         }
         do {
-            return try ServiceProber(rules: rules, options: options)
+            return try ServiceProber(rules: rules, options: options, later: later)
         } catch {
             throw SetupError(.resources, "cannot set up TLS probing: \(error)")
         }

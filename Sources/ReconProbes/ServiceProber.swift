@@ -32,6 +32,10 @@ public struct ServiceProber: Sendable {
     /// Event loops at most; one more only when this many descriptors are left per loop.
     static let maximumLoops = 4
     static let descriptorsPerExtraLoop = 128
+    /// Connections one silent port gets at once for its probes (with the one it holds): enough
+    /// to try every probe within the deadline, few enough for servers that limit connections
+    /// per client address (ngIRCd allows 5 by default).
+    static let parallelProbes = 4
     /// Connects of one port retried after local failures before the port is given up.
     static let localFailureLimit = 12
 
@@ -40,13 +44,22 @@ public struct ServiceProber: Sendable {
     let tlsContext: NIOSSLContext
     /// The group to run sockets on; nil: the prober makes its own when probing starts.
     let group: (any EventLoopGroup)?
+    /// More rules read in the background (nmap's file): they only add matches, so probing runs
+    /// on `rules` and each port's replies are identified again with these at its end.
+    let later: LaterRules?
 
     /// A prober using `rules`; runs its sockets on `group`, or (nil) on event loops of its own,
     /// made when probing starts and shut down when it ends.
-    public init(rules: ServiceRules, options: ProbeOptions, group: (any EventLoopGroup)? = nil) throws {
+    /// `later`, when given, makes the rules identification ends with (`rules` and more matches);
+    /// it starts running now, in the background.
+    public init(
+        rules: ServiceRules, options: ProbeOptions, group: (any EventLoopGroup)? = nil,
+        later: (@Sendable () -> ServiceRules)? = nil
+    ) throws {
         self.rules = rules
         self.options = options
         self.group = group
+        self.later = later.map(LaterRules.init)
         tlsContext = try PortExchanger.makeTLSContext()
     }
 
@@ -78,7 +91,10 @@ public struct ServiceProber: Sendable {
     ) async -> ProbeResults {
         let work = targets.indices.flatMap { index in ports[index].map { (index, $0) } }
         var found = ProbeResults(services: [[UInt16: PortService]](repeating: [:], count: targets.count))
-        guard !work.isEmpty, shouldStop() == 0 else { return found }
+        guard !work.isEmpty, shouldStop() == 0 else {
+            if let note = await later?.rules.nmapProbesNote { found.notes.append(note) }
+            return found
+        }
         let stopRequested: @Sendable () -> Bool = { shouldStop() != 0 }
         // Swift concurrency opens its timer descriptors on the first sleep: open them now so the
         // count below includes them.
@@ -116,7 +132,7 @@ public struct ServiceProber: Sendable {
             var next = 0
             var running = 0
             func fill() {
-                while next < work.count && running < window.limit {
+                while next < work.count && running < window.portLimit {
                     let (index, port) = work[next]
                     next += 1
                     running += 1
@@ -153,6 +169,7 @@ public struct ServiceProber: Sendable {
             }
         }
         try? await ownGroup?.shutdownGracefully()
+        if let note = await later?.rules.nmapProbesNote { found.notes.append(note) }
         return found
     }
 
@@ -179,6 +196,19 @@ public struct ServiceProber: Sendable {
 /// The pipeline's probing stage.
 extension ServiceProber: PortProbing {}
 
+/// Rules made in the background, from the moment the prober is made.
+final class LaterRules: Sendable {
+    private let task: Task<ServiceRules, Never>
+
+    init(_ make: @escaping @Sendable () -> ServiceRules) {
+        task = Task.detached(priority: .userInitiated) { make() }
+    }
+
+    var rules: ServiceRules {
+        get async { await task.value }
+    }
+}
+
 /// One port's service and matching diagnostics.
 struct ProbedPort: Sendable {
     var service: PortService
@@ -192,6 +222,8 @@ final class ProbeWindow: Sendable {
         var capacity: Int
         var limit: Int
         var inUse = 0
+        /// Extra connections that ports in flight hold for parallel probes.
+        var borrowed = 0
         var cleanSinceFailure = 0
     }
     private let state: Mutex<State>
@@ -200,10 +232,26 @@ final class ProbeWindow: Sendable {
         state = Mutex(State(capacity: capacity, limit: capacity))
     }
 
-    /// Ports that may be probed at once now.
-    var limit: Int { state.withLock { $0.limit } }
+    /// Ports that may be probed at once now: the limit less the extra connections that ports
+    /// in flight have borrowed.
+    var portLimit: Int { state.withLock { max(1, $0.limit - $0.borrowed) } }
 
     func started() { state.withLock { $0.inUse += 1 } }
+
+    /// Extra connections for one port's parallel probes, at most `wanted`: what the limit leaves
+    /// beside the ports in flight and the connections already borrowed (maybe none).
+    func borrow(upTo wanted: Int) -> Int {
+        state.withLock { state in
+            let granted = max(0, min(wanted, state.limit - state.inUse - state.borrowed))
+            state.borrowed += granted
+            return granted
+        }
+    }
+
+    /// Gives back connections from `borrow`.
+    func giveBack(_ count: Int) {
+        state.withLock { $0.borrowed -= count }
+    }
 
     func finished(cleanly: Bool) {
         state.withLock { state in
@@ -220,7 +268,7 @@ final class ProbeWindow: Sendable {
     /// A connect failed for a local reason: fewer ports at once.
     func localFailure() {
         state.withLock { state in
-            state.limit = max(1, min(state.limit, state.inUse) * 3 / 4)
+            state.limit = max(1, min(state.limit, state.inUse + state.borrowed) * 3 / 4)
             state.cleanSinceFailure = 0
         }
     }
@@ -256,10 +304,15 @@ struct ProbeSession {
     /// Everything the port said, and the identification they make, kept current as replies
     /// arrive (probing stops at a decisive one).
     private var replies: [ProbeReply] = [] { didSet { refreshMatch() } }
+    /// How many of `replies` (at their start) came through TLS: once the port is known to speak
+    /// TLS, those are tried first.
+    private var tlsReplyCount = 0
     private var tunnel: Tunnel? { didSet { refreshMatch() } }
     private var match: ServiceMatch?
     private var triedHTTP = false
     private var triedTLS = false
+    /// The conversations that follow the greeting were started.
+    private var followedGreeting = false
     /// The matching this port may still do, over all the identifications of its replies.
     private var budget: MatchBudget
     /// Identification rules cut short at this port (host filled in), once each.
@@ -283,7 +336,11 @@ struct ProbeSession {
     /// Identifies the replies so far. Matching cut short (time spent, stop requested) never
     /// replaces a better identification made before.
     private mutating func refreshMatch() {
-        let found = prober.rules.identify(port: port, replies: replies, tunnel: tunnel, budget: &budget)
+        refreshMatch(using: prober.rules)
+    }
+
+    private mutating func refreshMatch(using rules: ServiceRules) {
+        let found = rules.identify(port: port, replies: replies, tunnel: tunnel, budget: &budget)
         for var diagnostic in found.diagnostics {
             diagnostic.host = target.address.description
             diagnostics.note(diagnostic)
@@ -303,47 +360,202 @@ struct ProbeSession {
     /// could not be reached for a local reason.
     private var stopped: Bool { Task.isCancelled || service.probeError != nil }
 
-    /// Reads the greeting, sends probes until one identifies the service, and identifies it.
+    /// Reads the greeting; then, on a port that greeted, the conversations that follow its
+    /// greeting (SMTP EHLO, ...), or, on a silent port, every candidate probe at once on
+    /// connections of their own (as many as the descriptor budget lends, the likeliest first),
+    /// until one identifies the service with its version or the port's deadline passes.
     private mutating func identify() async {
         let rules = prober.rules
-        let specific = rules.probes(for: port).filter { $0.ports.contains(port) }
-        let generic = rules.probes(for: port).filter { $0.ports.isEmpty }
-        let others = rules.otherProbes(for: port)
         if ServiceProber.tlsPorts.contains(port) {
             await tryTLS()
-            if decided || stopped { return finishIdentification() }
+            if tunnel == .ssl, !complete, !stopped { await followGreeting() }
+            if decided || stopped { return await finishIdentification() }
         }
-        // First connection: listen for a greeting; if silent, send the first probe on it.
-        let first = specific.first
-        // An unanswered first probe must leave time for the others (DNS on an unusual port
-        // answers none of HTTP): it gets two probe waits after the greeting wait.
+        // First connection: only listen, for the greeting wait.
         let opening = await exchange(
-            payload: first?.payload ?? httpRequest(), isHTTP: first == nil,
-            budget: options.greetingWait + 2 * options.probeWait, greetingWait: options.greetingWait)
-        // A silent port got the HTTP request on this connection: no need to send it again.
-        if first == nil && opening.greeting.isEmpty { triedHTTP = true }
+            payload: nil, isHTTP: false, budget: options.greetingWait + options.idleGap,
+            greetingWait: options.greetingWait)
         adoptGreeting(opening)
-        if opening.reply != nil {
-            record(first?.name ?? ProbeName.http, opening)
-        }
-        if opening.ended == .refused || stopped { return finishIdentification() }
+        if opening.ended == .refused || stopped { return await finishIdentification() }
         if service.banner != nil {
+            await followGreeting()
             if options.forceHTTP && !triedHTTP {
                 await send(name: ProbeName.http, payload: httpRequest(), isHTTP: true)
             }
-            return finishIdentification()
+            return await finishIdentification()
         }
         // Silent port: the probes meant for this port, HTTP, TLS, the probes meant for other
         // ports (services often run on unusual ports), and the generic line probe last.
-        for probe in specific.dropFirst() where !decided && !expired {
-            await send(name: probe.name, payload: probe.payload, isHTTP: false)
+        let specific = rules.probes(for: port).filter { $0.ports.contains(port) }
+        let generic = rules.probes(for: port).filter { $0.ports.isEmpty }
+        let others = rules.otherProbes(for: port)
+        var candidates = specific.map { Candidate($0) }
+        if !triedHTTP { candidates.append(Candidate(http: httpRequest())) }
+        if !triedTLS { candidates.append(Candidate(tlsHTTP: httpRequest())) }
+        candidates += (others + generic).map { Candidate($0) }
+        await run(candidates)
+        await finishIdentification()
+    }
+
+    /// The conversations that follow the port's greeting (inside TLS on a TLS port), unless the
+    /// greeting already named the service and its version.
+    private mutating func followGreeting() async {
+        guard !complete, !followedGreeting, let banner = service.banner?.bytes else { return }
+        followedGreeting = true
+        let following = prober.rules.greetingProbes(for: port, greeting: banner)
+        guard !following.isEmpty else { return }
+        await run(following.map { Candidate($0, tls: tunnel == .ssl) })
+    }
+
+    /// One probe to send: a custom probe (maybe a conversation), recon's HTTP request, or the
+    /// HTTP request inside TLS.
+    private struct Candidate {
+        var name: String
+        var payload: [UInt8]
+        var isHTTP = false
+        var tls = false
+        var greeting: ReplyExpectation?
+        var turns: [ConversationTurn] = []
+
+        init(_ probe: ServiceProbe, tls: Bool = false) {
+            (name, payload, greeting, turns, self.tls) = (probe.name, probe.payload, probe.greeting, probe.turns, tls)
         }
-        if !triedHTTP && !decided && !expired { await send(name: ProbeName.http, payload: httpRequest(), isHTTP: true) }
-        if !triedTLS && !decided && !expired && looksLikeTLS { await tryTLS() }
-        for probe in others + generic where !decided && !expired {
-            await send(name: probe.name, payload: probe.payload, isHTTP: false)
+
+        init(http: [UInt8]) {
+            (name, payload, isHTTP) = (ProbeName.http, http, true)
         }
-        finishIdentification()
+
+        init(tlsHTTP: [UInt8]) {
+            (name, payload, isHTTP, tls) = (ProbeName.tlsHTTP, tlsHTTP, true, true)
+        }
+    }
+
+    /// Sends `candidates` on connections of their own, as many at once as the probe window lends
+    /// (the port's own connection and borrowed ones; the likeliest first), recording each reply
+    /// as it comes. Stops the others once a reply names the service and its version, or names
+    /// it and the probe named like that service (Redis INFO after Redis's error to HTTP) has
+    /// answered too; a TLS exchange still running on a port that proved to speak TLS is left
+    /// to finish (it brings the certificate). Exchanges that failed for a local reason are
+    /// retried one at a time.
+    private mutating func run(_ given: [Candidate]) async {
+        guard !given.isEmpty, !expired else { return }
+        var candidates = given
+        let borrowed = window.borrow(upTo: min(candidates.count, ServiceProber.parallelProbes) - 1)
+        defer { window.giveBack(borrowed) }
+        let slots = 1 + borrowed
+        var retries: [Candidate] = []
+        await withTaskGroup(of: (Int, ExchangeResult).self) { group in
+            var pending = Array(candidates.indices)
+            var finished: Set<Int> = []
+            var running = 0
+            var runningTLS = 0
+            var done = false
+            func launch(_ group: inout TaskGroup<(Int, ExchangeResult)>) {
+                while !pending.isEmpty && running < slots && !expired {
+                    // A reply that named the service moves that service's own probe first, and
+                    // nothing else starts while it runs (fewer connections for servers that
+                    // count them per client, such as ngIRCd).
+                    let named = match.flatMap { found in pending.firstIndex { candidates[$0].name == found.name } }
+                    let ownRunning =
+                        match.map { found in
+                            candidates.indices.contains {
+                                candidates[$0].name == found.name && !finished.contains($0) && !pending.contains($0)
+                            }
+                        } ?? false
+                    if named == nil && ownRunning { break }
+                    let next = pending.remove(at: named ?? 0)
+                    let candidate = candidates[next]
+                    // All at once: each may take the port's remaining time. In turns (more
+                    // probes than connections): each gets one probe wait, so the next one gets
+                    // its turn.
+                    let parallel = pending.count < slots - running
+                    let wait = candidate.tls ? 2 * options.probeWait : options.probeWait
+                    var plan = plan(
+                        payload: candidate.payload, isHTTP: candidate.isHTTP, tls: candidate.tls,
+                        until: parallel ? deadline : within(wait))
+                    plan.awaitGreeting = candidate.greeting
+                    plan.turns = candidate.turns
+                    if candidate.greeting != nil {
+                        plan.greetingWait = min(.nanoseconds(options.greetingWait), deadline - .now())
+                    } else if candidate.tls {
+                        // Inside TLS, a greeting (IMAPS, POP3S, SMTPS) comes first.
+                        plan.greetingWait = min(.nanoseconds(options.tlsGreetingWait), deadline - .now())
+                    }
+                    let (index, exchanger, address) = (next, self.exchanger, self.address)
+                    group.addTask { (index, await exchanger.run(plan, to: address)) }
+                    running += 1
+                    if candidate.tls { runningTLS += 1 }
+                }
+            }
+            launch(&group)
+            while let (index, result) = await group.next() {
+                running -= 1
+                finished.insert(index)
+                let candidate = candidates[index]
+                if candidate.tls { runningTLS -= 1 }
+                if done { continue }
+                if result.ended == .local {
+                    window.localFailure()
+                    retries.append(candidate)
+                } else {
+                    take(candidate, result)
+                    // A greeting inside TLS (SMTPS, POP3S): its conversations go next, in TLS.
+                    if candidate.tls, candidate.greeting == nil, result.tls != nil, !result.greeting.isEmpty,
+                        !followedGreeting
+                    {
+                        followedGreeting = true
+                        let following = prober.rules.greetingProbes(for: port, greeting: result.greeting)
+                        pending.insert(contentsOf: candidates.count..<(candidates.count + following.count), at: 0)
+                        candidates += following.map { Candidate($0, tls: true) }
+                    }
+                }
+                // Settled: the service is named with its version, or named and its own probe
+                // (one named like it) and the conversations after its greeting have had their say.
+                let ownProbeOutstanding =
+                    match.map { found in
+                        candidates.indices.contains {
+                            !finished.contains($0)
+                                && (candidates[$0].name == found.name || candidates[$0].greeting != nil)
+                        }
+                    } ?? true
+                let settled = complete || (decided && !ownProbeOutstanding)
+                if stopped || expired || (settled && (runningTLS == 0 || match?.tunnel != .ssl)) {
+                    done = true
+                    group.cancelAll()
+                } else if !settled {
+                    launch(&group)
+                }
+            }
+        }
+        // The service's own probe once more, alone, when it named no product: servers that
+        // limit connections per address (ngIRCd) may have refused it while the others ran.
+        if !complete, !expired, !stopped, let found = match, found.product == nil,
+            let own = candidates.first(where: { $0.name == found.name }),
+            !retries.contains(where: { $0.name == own.name })
+        {
+            retries.append(own)
+        }
+        for candidate in retries where !complete && !expired {
+            let result = await exchange(
+                payload: candidate.payload, isHTTP: candidate.isHTTP, tls: candidate.tls, budget: options.probeWait,
+                greetingWait: candidate.greeting != nil || candidate.tls ? options.tlsGreetingWait : nil,
+                awaitGreeting: candidate.greeting, turns: candidate.turns)
+            take(candidate, result)
+        }
+    }
+
+    /// Records what one candidate's exchange brought.
+    private mutating func take(_ candidate: Candidate, _ result: ExchangeResult) {
+        if candidate.tls {
+            guard let tls = result.tls else { return }
+            service.tls = service.tls ?? tls
+            if candidate.greeting == nil { adoptGreeting(result, tls: true) }
+            record(candidate.name, result, tls: true)
+            tunnel = .ssl
+        } else {
+            if candidate.greeting == nil { adoptGreeting(result) }
+            record(candidate.name, result)
+        }
     }
 
     /// The audit's requests, after identification and on a budget of their own (two probe
@@ -375,15 +587,19 @@ struct ProbeSession {
     /// port records the errno in `probeError`.
     private mutating func exchange(
         payload: [UInt8]?, isHTTP: Bool, tls: Bool = false, budget: Int64, ownBudget: Bool = false,
-        greetingWait: Int64? = nil
+        greetingWait: Int64? = nil, awaitGreeting: ReplyExpectation? = nil, turns: [ConversationTurn] = []
     ) async -> ExchangeResult {
         guard service.probeError == nil else { return ExchangeResult(ended: .local) }
         var failures = 0
         while true {
+            // A fresh token for each connection where a rule wrote `\N` (IRC nicknames).
+            let token = ProbePayload.connectionToken()
             var plan = plan(
-                payload: payload, isHTTP: isHTTP, tls: tls,
+                payload: payload.map { ProbePayload.personalized($0, token: token) }, isHTTP: isHTTP, tls: tls,
                 until: ownBudget ? .now() + .nanoseconds(budget) : within(budget))
             if let greetingWait { plan.greetingWait = min(.nanoseconds(greetingWait), deadline - .now()) }
+            plan.awaitGreeting = awaitGreeting
+            plan.turns = turns.map { ConversationTurn(expect: $0.expect, send: ProbePayload.personalized($0.send, token: token)) }
             let started = NIODeadline.now()
             let result = await exchanger.run(plan, to: address)
             guard result.ended == .local else { return result }
@@ -407,12 +623,8 @@ struct ProbeSession {
         return match.method != .portTable && match.confidence >= ServiceProber.decisiveConfidence
     }
 
-    /// The HTTP reply was a TLS alert, or the service closed on a plain request.
-    private var looksLikeTLS: Bool {
-        guard let reply = service.probes?.first(where: { $0.probe == ProbeName.http }) else { return false }
-        let bytes = reply.reply?.bytes ?? []
-        return bytes.first == 0x15 || (bytes.isEmpty && reply.ended == .closed) || (bytes.first == 0x16)
-    }
+    /// Decided, with a version: nothing more to learn from other probes.
+    private var complete: Bool { decided && match?.version != nil }
 
     private mutating func send(name: String, payload: [UInt8], isHTTP: Bool) async {
         // An unanswered probe must not eat the whole deadline: the next one may be the right one.
@@ -421,23 +633,35 @@ struct ProbeSession {
         record(name, result)
     }
 
-    /// Keeps the first greeting any connection heard as the banner.
-    private mutating func adoptGreeting(_ result: ExchangeResult) {
+    /// Keeps the first greeting any connection heard as the banner (one heard inside TLS goes
+    /// with the TLS replies).
+    private mutating func adoptGreeting(_ result: ExchangeResult, tls: Bool = false) {
         guard !result.greeting.isEmpty, service.banner == nil else { return }
         service.banner = CapturedBytes(result.greeting, truncated: result.greetingTruncated)
-        replies.append(ProbeReply(probe: ProbeName.banner, bytes: result.greeting))
+        add(ProbeReply(probe: ProbeName.banner, bytes: result.greeting), tls: tls)
     }
 
+    /// Adds a reply; those through TLS go before the plain ones.
+    private mutating func add(_ reply: ProbeReply, tls: Bool) {
+        if tls {
+            replies.insert(reply, at: tlsReplyCount)
+            tlsReplyCount += 1
+        } else {
+            replies.append(reply)
+        }
+    }
+
+    /// HTTP inside TLS, after a short wait for a greeting inside the tunnel (IMAPS, POP3S, SMTPS
+    /// greet; HTTPS does not).
     private mutating func tryTLS() async {
         triedTLS = true
-        let result = await exchange(payload: httpRequest(), isHTTP: true, tls: true, budget: 2 * options.probeWait)
-        guard let tls = result.tls else { return }
-        service.tls = tls
-        tunnel = .ssl
-        record(ProbeName.tlsHTTP, result)
+        let result = await exchange(
+            payload: httpRequest(), isHTTP: true, tls: true, budget: 2 * options.probeWait + options.tlsGreetingWait,
+            greetingWait: options.tlsGreetingWait)
+        take(Candidate(tlsHTTP: httpRequest()), result)
     }
 
-    private mutating func record(_ name: String, _ result: ExchangeResult) {
+    private mutating func record(_ name: String, _ result: ExchangeResult, tls: Bool = false) {
         // An exchange that never reached the port (no descriptor, or stopped before its request
         // went out) said nothing about it.
         if result.ended == .local || (result.ended == .interrupted && result.reply == nil) { return }
@@ -450,15 +674,21 @@ struct ProbeSession {
                 ended: result.ended, head: result.head))
         service.probes = exchanges
         guard !reply.isEmpty else { return }
-        replies.append(ProbeReply(probe: name, bytes: reply))
-        if name == ProbeName.http || name == ProbeName.tlsHTTP, service.http == nil,
+        add(ProbeReply(probe: name, bytes: reply), tls: tls)
+        // The HTTP response of a TLS port is the one through TLS.
+        if name == ProbeName.http || name == ProbeName.tlsHTTP, service.http == nil || tls,
             let http = HTTPResponse.parse(reply, head: result.head)
         {
             service.http = http
         }
     }
 
-    private mutating func finishIdentification() {
+    /// The identification, with the rules read in the background too when the port's own rules
+    /// left it incomplete (they come after the port's own: they add, never override).
+    private mutating func finishIdentification() async {
+        if let later = prober.later, !complete, !replies.isEmpty, !Task.isCancelled {
+            refreshMatch(using: await later.rules)
+        }
         service.service = match
     }
 

@@ -1,8 +1,13 @@
 import ArgumentParser
 import ReconCore
 
+/// A command that scans: its address-space need is checked before anything else runs.
+protocol ScanningCommand {
+    var addressSpaceProblem: String? { get }
+}
+
 /// `recon scan TARGET... PORTS`: connect-scan, optionally probe and audit, write the report.
-struct ScanCommand: AsyncParsableCommand {
+struct ScanCommand: AsyncParsableCommand, ScanningCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan", abstract: "Connect-scan TCP ports on targets inside the scope policy.",
         discussion: """
@@ -17,9 +22,9 @@ struct ScanCommand: AsyncParsableCommand {
     var audit = false
     @OptionGroup var auditOptions: AuditArguments
     @OptionGroup var store: StoreArguments
+    var addressSpaceProblem: String? { ResourceLimits.addressSpaceProblem(probing: scan.banner || scan.http || audit) }
 
     func validate() throws {
-        if scan.format == .sarif && !audit { throw ValidationError("--format sarif needs --audit (or 'recon audit')") }
         if auditOptions.anyGiven && !audit {
             throw ValidationError("--fail-on, --waivers, --audit-rules and --baseline need --audit (or 'recon audit')")
         }
@@ -35,15 +40,12 @@ struct ScanCommand: AsyncParsableCommand {
 
 /// `recon audit TARGET... PORTS`: a scan with banners and probes, then the banner-suppression
 /// audit; exits 6 when a finding reaches `--fail-on`.
-struct AuditCommand: AsyncParsableCommand {
+struct AuditCommand: AsyncParsableCommand, ScanningCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Scan, read banners, and report which services disclose versions (exit 6 on findings).",
         discussion: """
-            Each finding names the rule, the evidence bytes and where they were seen, the setting
-            that hides them, and a fingerprint to waive it by. Findings no setting can hide are
-            marked and never fail.
-
+            Each finding names the rule, the evidence, the setting that hides it, and a fingerprint.
             Examples:
               recon audit 127.0.0.1 1-65535
               recon audit 127.0.0.1 1-1024 --format sarif -o recon.sarif --waivers waivers.policy
@@ -54,6 +56,8 @@ struct AuditCommand: AsyncParsableCommand {
     @OptionGroup var scan: ScanArguments
     @OptionGroup var auditOptions: AuditArguments
     @OptionGroup var store: StoreArguments
+
+    var addressSpaceProblem: String? { ResourceLimits.addressSpaceProblem(probing: true) }
 
     func validate() throws {
         try store.validate(baseline: auditOptions.baseline)
@@ -69,11 +73,14 @@ struct AuditCommand: AsyncParsableCommand {
 struct AuditArguments: ParsableArguments {
     @Option(
         name: .customLong("fail-on"),
-        help: "Exit 6 on a finding at or above: info, low (default), medium, high, or none.")
+        help: "Exit 6 on a finding at or above: info, low (default), medium, high, or none.",
+        completion: .list(["info", "low", "medium", "high", "none"]))
     var failOn: String?
-    @Option(name: .customLong("waivers"), help: "Waiver file of accepted findings (repeatable).")
+    @Option(name: .customLong("waivers"), help: "Waiver file of accepted findings (repeatable).", completion: .file())
     var waiverFiles: [String] = []
-    @Option(name: .customLong("audit-rules"), help: "Extra audit rules file (repeatable).")
+    @Option(
+        name: .customLong("audit-rules"), help: "Extra audit rules file (repeatable).",
+        completion: .file(extensions: ["rules"]))
     var rulesFiles: [String] = []
     @Option(help: "Known findings: a stored run's id or a JSON report; only new findings fail the run.")
     var baseline: String?
@@ -91,7 +98,8 @@ struct AuditArguments: ParsableArguments {
     func plan() throws(ReconFailure) -> AuditPlan {
         do {
             return try AuditPlan.load(
-                rulesFiles: rulesFiles, waiverFiles: waiverFiles, failOn: failOn, replacing: Recon.policiesFolder)
+                rulesFiles: rulesFiles, waiverFiles: waiverFiles, failOn: failOn,
+                replacing: PolicyFolder.fromEnvironment)
         } catch {
             throw ReconFailure(message: "\(error)", code: .usage)  // FILE:LINE: reason
         }

@@ -15,13 +15,9 @@ struct Recon: AsyncParsableCommand {
         commandName: "recon",
         abstract: "TCP service recon for hosts you own: scope-checked, fast, exact.",
         version: version,
-        subcommands: [ScanCommand.self, AuditCommand.self, HistoryCommand.self, DiffCommand.self]
+        subcommands: [ScanCommand.self, AuditCommand.self, HistoryCommand.self, DiffCommand.self],
+        defaultSubcommand: ScanCommand.self
     )
-
-    /// The folder whose rules files replace the built-in ones (`RECON_POLICIES`), if set.
-    static var policiesFolder: String? {
-        getenv("RECON_POLICIES").flatMap { $0.pointee == 0 ? nil : String(cString: $0) }
-    }
 
     /// Checks the arguments, runs the scan (and the audit), and ends with the run's exit status.
     static func execute(_ arguments: ScanArguments, audit: AuditPlan?, store: StoreArguments, baseline: String?)
@@ -38,10 +34,7 @@ struct Recon: AsyncParsableCommand {
         do {
             var command = try parseAsRoot()
             // Still on the main thread: checks that must come before any other thread exists.
-            let probing = (command as? ScanCommand).map { $0.scan.banner || $0.scan.http || $0.audit } ?? true
-            if command is ScanCommand || command is AuditCommand,
-                let problem = ResourceLimits.addressSpaceProblem(probing: probing)
-            {
+            if let scan = command as? any ScanningCommand, let problem = scan.addressSpaceProblem {
                 throw ReconFailure(message: problem, code: .failure)
             }
             if var asyncCommand = command as? any AsyncParsableCommand {

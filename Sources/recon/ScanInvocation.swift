@@ -3,20 +3,18 @@ import ReconCore
 import ReconProbes
 import ReconStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
 #if Capture
     import ReconCapture
 #endif
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One `recon scan` or `recon audit` run: the settings checked into a request, the library's
-/// pipeline run into the chosen output, and its result turned into an exit status.
+/// pipeline run on the console into the chosen outputs, and its result turned into an exit status.
 struct ScanInvocation {
     let settings: ScanSettings
-    let format: ReportFormat
-    let request: ScanRequest
+    let console: ConsoleRun
     let prober: ServiceProber?
     let store: StoreArguments
     let baseline: String?
@@ -24,23 +22,22 @@ struct ScanInvocation {
     init(_ arguments: ScanArguments, audit: AuditPlan?, store: StoreArguments, baseline: String?) throws(ReconFailure) {
         let startedAt = Timestamp.now()
         settings = arguments.settings(audit: audit != nil)
-        format = arguments.format
         (self.store, self.baseline) = (store, baseline)
         do throws(SetupError) {
-            request = try settings.request(
+            let request = try settings.request(
                 audit: audit, version: Recon.version,
                 commandLine: StoreLocation.redactingPasswords(Array(CommandLine.arguments.dropFirst())),
                 startedAt: startedAt)
+            console = try settings.consoleRun(request)
             prober = try ServiceProber.make(
-                settings, audit: audit, policies: Recon.policiesFolder, userAgent: "recon/\(Recon.version)")
+                settings, audit: audit, policies: PolicyFolder.fromEnvironment, userAgent: "recon/\(Recon.version)")
         } catch {
             throw ReconFailure(error)
         }
-        for note in request.notes { FileOutput.standardError.write("recon: \(note)\n") }
     }
 
-    /// Opens the store and starts the capture (if asked), opens the output only then (a refused
-    /// run leaves an existing report as it was), runs the pipeline, and says how the run ended.
+    /// Opens the store and starts the capture (if asked) before any output is opened (a refused
+    /// run leaves an existing report as it was), runs the scan, and says how it ended.
     func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
@@ -48,7 +45,7 @@ struct ScanInvocation {
         do {
             session = try await ScanStoreSession.prepare(
                 save: store.save, database: store.db, baseline: baseline,
-                command: request.audit == nil ? "scan" : "audit", environment: StoreLocation.processEnvironment)
+                command: console.request.audit == nil ? "scan" : "audit", environment: StoreLocation.processEnvironment)
         } catch {
             ReconFailure(error).report()
             return ReconFailure(error).code
@@ -60,31 +57,25 @@ struct ScanInvocation {
 
     private func scan(_ session: ScanStoreSession) async -> ExitStatus {
         do throws(ReconFailure) {
-            var request = self.request
-            request.audit?.baseline = session.baseline
+            var console = self.console
+            console.request.audit?.baseline = session.baseline
             let capture = try settings.captures ? startCapture() : nil
-            let output: FileOutput
+            let pipeline = ScanPipeline(
+                engine: ConnectEngine(options: console.request.options), prober: prober,
+                stopSignal: { recon_stop_signal() })
+            let result: ScanResult
             do {
-                output = try settings.output.map(FileOutput.create(path:)) ?? .standardOutput
+                // The store last: the report is out before the database is written.
+                result = try await console.run(pipeline, capture: capture, extraSinks: session.sink.map { [$0] } ?? [])
             } catch {
                 _ = capture?.stop()
-                throw ReconFailure(message: error.description, code: .usage)
+                throw ReconFailure(error)
             }
-            let pipeline = ScanPipeline(
-                engine: ConnectEngine(options: request.options), prober: prober, stopSignal: { recon_stop_signal() },
-                notice: { FileOutput.standardError.write("recon: \(TerminalText.oneLine($0))\n") })
-            let sink = format.sink(to: output, request: request, shown: settings.shownStates)
-            // The store last: the report is out before the database is written.
-            let sinks = [sink] + (session.sink.map { [$0] } ?? [])
-            let result = await pipeline.run(request, capture: capture, sinks: sinks)
             if let failure = result.failure { throw ReconFailure(message: failure.description, code: .failure) }
+            if let error = result.writeError { throw ReconFailure(message: error, code: .failure) }
             if let failure = session.sink?.failure { throw ReconFailure(failure) }
             if let run = session.sink?.run, let store = session.store {
-                FileOutput.standardError.write("recon: saved as run \(run) in \(store.location)\n")
-            }
-            if output.failure != 0 && output.failure != EPIPE {
-                throw ReconFailure(
-                    message: "writing output failed: \(String(cString: strerror(output.failure)))", code: .failure)
+                console.notice("saved as run \(run) in \(store.location)")
             }
             switch result.stopSignal {
             case 0: break
@@ -104,15 +95,13 @@ struct ScanInvocation {
         #if Capture
             do {
                 return try CaptureSession(
-                    addresses: request.plan.targets.map(\.address), bufferMiB: settings.captureBuffer ?? 32,
+                    addresses: console.request.plan.targets.map(\.address), bufferMiB: settings.captureBuffer ?? 8,
                     pcapOut: settings.pcapOut)
             } catch {
                 throw ReconFailure(message: error.description, code: .captureUnavailable)
             }
         #else
-            throw ReconFailure(
-                message: "this recon was built without capture support: rebuild with the default traits "
-                    + "(libpcap-dev installed)", code: .captureUnavailable)
+            throw ReconFailure(message: "built without capture: rebuild with libpcap-dev", code: .captureUnavailable)
         #endif
     }
 }

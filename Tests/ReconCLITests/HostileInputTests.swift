@@ -150,6 +150,35 @@ struct HostileInputTests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
+    /// nmap's file names what recon's rules cannot, says in one line what it could not use, and
+    /// is read while the first ports are probed: it costs well under a second.
+    @Test func nmapProbesAddIdentificationsCheaply() throws {
+        let nmapProbes = "/usr/share/nmap/nmap-service-probes"
+        try #require(FileManager.default.fileExists(atPath: nmapProbes), "Tests/install-deps.sh installs nmap")
+        let services = try HostileServices(["leafnode", "silent", "http"])
+        let ports = services.portList(["leafnode", "silent", "http"])
+        func scan(_ extra: [String]) throws -> (ScanReport, String) {
+            let result = try CommandRunner.recon(["scan", "--banner", "127.0.0.1", ports, "--format", "json"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            return (try result.report(), result.stderr)
+        }
+        let (plain, quiet) = try scan([])
+        let (withNmap, stderr) = try scan(["--nmap-probes", "auto"])
+        let leafnode = try #require(services.ports["leafnode"])
+        #expect(plain.port(leafnode)?.service?.product == nil)
+        #expect(withNmap.port(leafnode)?.service?.product == "Leafnode NNTPd")
+        #expect(withNmap.port(leafnode)?.service?.version == "1.11.8")
+        #expect(quiet.isEmpty)
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("recon: --nmap-probes: ") && lines[0].contains(" not used"))
+        // The bar is 1 s for a release build (README: about 0.2 s measured); a debug build reads
+        // nmap's file three times slower, and the whole suite shares two cores.
+        let bar = CommandRunner.reconBinary.contains("/release/") ? 1.0 : 2.0
+        #expect(
+            withNmap.run.elapsedSeconds - plain.run.elapsedSeconds < bar,
+            "--nmap-probes cost \(withNmap.run.elapsedSeconds - plain.run.elapsedSeconds) s")
+    }
+
     @Test func elapsedTimeCountsLoadingTheRules() throws {
         let nmapProbes = "/usr/share/nmap/nmap-service-probes"
         try #require(FileManager.default.fileExists(atPath: nmapProbes), "Tests/install-deps.sh installs nmap")

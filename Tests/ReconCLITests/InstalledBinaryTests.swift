@@ -36,6 +36,53 @@ struct InstalledBinaryTests {
         #expect(report.audit?.rules == [AuditRules.builtInPath])
     }
 
+    /// The shell lines of the README block after the HTML comment `<!-- marker ...`.
+    static func readmeBlock(_ marker: String) throws -> String {
+        let readme = try String(contentsOfFile: CommandRunner.path("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- \(marker)"), "README has no \(marker) block")
+        let fence = try #require(readme.range(of: "```sh\n", range: start.upperBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "```", range: fence.upperBound..<readme.endIndex))
+        return String(readme[fence.upperBound..<end.lowerBound])
+    }
+
+    @Test func readmeInstallAndUninstallStepsWork() throws {
+        let prefix = NSTemporaryDirectory() + "recon-prefix-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: prefix) }
+        // The README's steps as written, with the binary under test in place of the release build
+        // (the build itself is what the first command of the README does).
+        let install = try Self.readmeBlock("install").split(separator: "\n")
+            .filter { !$0.hasPrefix("swift build") }.joined(separator: "\n")
+            .replacingOccurrences(of: ".build/release/recon", with: CommandRunner.reconBinary)
+        let installed = try CommandRunner.run(
+            "/bin/sh",
+            ["-c", "cd \"$0\" && PREFIX=\"$1\" && export PREFIX && \(install)", CommandRunner.path(""), prefix])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        // Used from another directory with an empty environment: identifies and audits.
+        let services = try HostileServices(["banner", "webapp"])
+        let scan = try CommandRunner.run(
+            "/bin/sh",
+            [
+                "-c", "cd / && exec /usr/bin/env -i \"$0\"/bin/recon scan --banner 127.0.0.1 \"$1\" --format json",
+                prefix, services.portList(["banner"]),
+            ])
+        #expect(try scan.report().port(services.ports["banner"]!)?.service?.product == "OpenSSH", "\(scan.stderr)")
+        let audit = try CommandRunner.run(
+            "/bin/sh",
+            [
+                "-c", "cd / && exec /usr/bin/env -i \"$0\"/bin/recon audit 127.0.0.1 \"$1\"", prefix,
+                services.portList(["webapp"]),
+            ])
+        #expect(audit.status == 6 && audit.stdout.contains("php-version"), "\(audit.stderr)")
+        let manual = try CommandRunner.run("/usr/bin/man", ["-l", "\(prefix)/share/man/man1/recon.1"])
+        #expect(manual.status == 0 && manual.stdout.contains("recon"))
+        let uninstall = try Self.readmeBlock("uninstall")
+        let removed = try CommandRunner.run(
+            "/bin/sh", ["-c", "PREFIX=\"$0\" && export PREFIX && \(uninstall)", prefix])
+        #expect(removed.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(prefix)/bin/recon"))
+        #expect(!FileManager.default.fileExists(atPath: "\(prefix)/share/man/man1/recon.1"))
+    }
+
     @Test func recon_policiesReplacesTheBuiltInRules() throws {
         let services = try HostileServices(["banner"])
         let folder = NSTemporaryDirectory() + "recon-policies-\(UUID().uuidString)"

@@ -91,6 +91,39 @@ struct ScanCommandTests {
         }
     }
 
+    @Test func severalOutputsInOneRun() throws {
+        let listener = TestSocket()
+        let folder = NSTemporaryDirectory() + "recon-outputs-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // The table on standard output, JSON (from the extension), XML, a host:port list and -oA's three.
+        let result = try CommandRunner.recon([
+            "scan", "127.0.0.1", "1-20,\(listener.port)", "-oX", "\(folder)/scan.xml", "--output",
+            "list:\(folder)/open.list", "--output", "json:\(folder)/explicit.json", "-oA", "\(folder)/all",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\(listener.port)/tcp") && result.stdout.contains("Scanned 1 host"))
+        let json = try JSONDecoder().decode(
+            ScanReport.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(folder)/explicit.json")))
+        #expect(json.summary.open == 1 && json.summary.closed == 20)
+        #expect(try String(contentsOfFile: "\(folder)/open.list", encoding: .utf8) == "127.0.0.1:\(listener.port)\n")
+        for name in ["scan.xml", "all.xml"] {
+            #expect(
+                try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8).contains("<nmaprun scanner=\"nmap\""))
+        }
+        #expect(try String(contentsOfFile: "\(folder)/all.txt", encoding: .utf8).contains("Scanned 1 host"))
+        #expect(
+            try JSONDecoder().decode(
+                ScanReport.self, from: try Data(contentsOf: URL(fileURLWithPath: "\(folder)/all.json"))
+            ).summary.open == 1)
+        // -o FILE without --format takes the format of its extension.
+        let inferred = try CommandRunner.recon(["scan", "127.0.0.1", "1-3", "-o", "\(folder)/x.json"])
+        #expect(inferred.status == 0 && inferred.stdout.isEmpty)
+        #expect(
+            try CommandRunner.schemaViolation(json: try String(contentsOfFile: "\(folder)/x.json", encoding: .utf8))
+                == nil)
+    }
+
     @Test func tableListsOpenPortsAndSummarizesTheRest() throws {
         let listener = TestSocket()
         let result = try CommandRunner.recon(["scan", "127.0.0.1", "\(listener.port),1-20"])
@@ -134,9 +167,12 @@ struct ScanCommandTests {
             (["scan", "127.0.0.1", "22,,80"], "empty item"),
             (["scan", "127.0.0.1", "ssh"], "invalid port"),
             (["scan", "127.0.0.1"], "missing port list"),
+            ([], "no target given: recon scan TARGET... PORTS"),
             (["scan", "not_a host!", "80"], "invalid target"),
             (["scan", "127.0.0.0/99", "80"], "invalid CIDR"),
-            (["scan", "127.0.0.1", "80", "--format", "xml"], "xml"),
+            (["scan", "127.0.0.1", "80", "--format", "yaml"], "yaml"),
+            (["scan", "127.0.0.1", "80", "--output", "json"], "--output takes FORMAT:FILE"),
+            (["scan", "127.0.0.1", "80", "-o", "a.json", "--output", "xml:a.json"], "two outputs write to a.json"),
             (["scan", "127.0.0.1", "80", "--timeout", "soon"], "invalid duration"),
             (["scan", "127.0.0.1", "80", "--concurrency", "0"], "--concurrency"),
             (["scan", "127.0.0.1", "80", "--bogus"], "--bogus"),
@@ -172,15 +208,27 @@ struct ScanCommandTests {
     }
 
     @Test func noSocketAtAllFailsTheScanNeverReportsPorts() throws {
-        // With 7 descriptors the runtime and epoll fit but no socket does: every connect fails
-        // with EMFILE and is backed off; when no thread can start a single connect the scan
-        // ends with one clear line and exit 1, not a report of made-up error (or closed) ports.
-        let result = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
-        #expect(result.status == 1)
-        #expect(
-            result.stderr == "recon: cannot scan: no thread could start connects: EMFILE (Too many open files); "
-                + "raise the open-file limit (ulimit -n)\n")
-        #expect(result.stdout.isEmpty)
+        // With 7 descriptors the runtime and epoll fit, and a socket only if the runtime has not
+        // opened its last descriptor yet (it did while reading the rules at start-up was slow):
+        // either every connect fails with EMFILE and is backed off, and since no thread can start
+        // a single connect the scan ends with one clear line and exit 1, or the scan is exact.
+        // Never a report of made-up error (or closed) ports.
+        // libdispatch's own start-up trap (see the next test) says nothing about recon: again.
+        var attempt = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
+        for _ in 0..<11 where attempt.status == 70 && attempt.stderr.contains("internal failure (SIGILL)") {
+            attempt = try Self.recon(descriptorLimit: 7, ["scan", "127.0.0.1", "1-3", "--format", "json"])
+        }
+        let result = attempt
+        if result.status == 0 {
+            let report = try result.report()
+            #expect(report.summary.closed == 3 && report.summary.error == 0 && report.run.complete)
+        } else {
+            #expect(result.status == 1)
+            #expect(
+                result.stderr == "recon: cannot scan: no thread could start connects: EMFILE (Too many open files); "
+                    + "raise the open-file limit (ulimit -n)\n")
+            #expect(result.stdout.isEmpty)
+        }
     }
 
     /// Under a low descriptor limit a scan is exact (exit 0) or fails with one line (exit 1),
@@ -193,8 +241,9 @@ struct ScanCommandTests {
         let ports = "1-600,\(listener.port)"
         var cleanRuns = 0
         // libdispatch itself traps when it cannot get an eventfd while the process starts
-        // (it races recon's own descriptors): such a run says nothing about recon; try again.
-        for _ in 0..<5 where cleanRuns == 0 {
+        // (it races recon's own descriptors, about one run in two at 5 now that start-up is
+        // quick): such a run says nothing about recon; try again.
+        for _ in 0..<12 where cleanRuns == 0 {
             let result = try Self.recon(descriptorLimit: limit, ["scan", "127.0.0.1", ports, "--format", "json"])
             // (recon reports such a trap in one line with exit 70; without its handler, rc 132.)
             if result.status == 132 && result.stderr.contains("Signal 4")

@@ -39,18 +39,18 @@
 
             let open = try #require(seen.handshakes[seen.ports[0]])
             #expect(open.compact == "S SA A RA")
-            #expect(open.packets.map(\.direction) == ["out", "in", "out", "out"])
+            #expect(open.packets.map(\.direction) == [.outbound, .inbound, .outbound, .outbound])
             #expect(open.packets.map(\.ttl) == [64, 64, 64, 64] && open.packets[0].timeMicroseconds == 0)
-            #expect(open.wireReason == "syn-ack" && open.synRetransmissions == 0 && open.wireRttMicroseconds != nil)
+            #expect(open.wireReason == .synAck && open.synRetransmissions == 0 && open.wireRttMicroseconds != nil)
 
             let closed = try #require(seen.handshakes[seen.ports[1]])
             #expect(closed.compact == "S RA")
-            #expect(closed.packets.map(\.direction) == ["out", "in"] && closed.wireReason == "rst")
+            #expect(closed.packets.map(\.direction) == [.outbound, .inbound] && closed.wireReason == .reset)
 
             let dropped = try #require(seen.handshakes[seen.ports[2]])
-            #expect(dropped.packets.allSatisfy { $0.direction == "out" && $0.flags == "S" })
+            #expect(dropped.packets.allSatisfy { $0.direction == .outbound && $0.flags == "S" })
             #expect(dropped.synRetransmissions >= 1 && dropped.synRetransmissions == dropped.packets.count - 1)
-            #expect(dropped.wireReason == "no-response" && dropped.wireRttMicroseconds == nil)
+            #expect(dropped.wireReason == .noResponse && dropped.wireRttMicroseconds == nil)
             #expect(dropped.packets[1].timeMicroseconds >= 900_000)  // the kernel's 1 s initial RTO
 
             // Two connects to one port: the RST close, then a FIN close the listener's kernel ACKs.
@@ -78,10 +78,10 @@
             }
             #expect(seen.device == "lo" && seen.errnos == [0, ECONNREFUSED])
             let open = try #require(seen.handshakes[seen.ports[0]])
-            #expect(open.compact == "S SA A RA" && open.wireReason == "syn-ack")
+            #expect(open.compact == "S SA A RA" && open.wireReason == .synAck)
             #expect(open.packets.allSatisfy { $0.ttl == 64 })  // hop limit
             let closed = try #require(seen.handshakes[seen.ports[1]])
-            #expect(closed.compact == "S RA" && closed.wireReason == "rst")
+            #expect(closed.compact == "S RA" && closed.wireReason == .reset)
             #expect(seen.statistics.received >= 6 && seen.statistics.dropped == 0)
         }
 
@@ -114,7 +114,7 @@
                     let mine = rows.filter { UInt16($0[0]) == port || UInt16($0[1]) == port }
                     #expect(mine.count == handshake.packets.count)
                     for (row, packet) in zip(mine, handshake.packets) {
-                        #expect((UInt16(row[1]) == port ? "out" : "in") == packet.direction)
+                        #expect((UInt16(row[1]) == port ? "out" : "in") == packet.direction.rawValue)
                         #expect(Self.tcpdumpFlags(hex: String(row[2])) == packet.flags)
                         #expect(
                             Int(row[3]) == packet.window && Int(row[4]) == packet.ttl && Int(row[5]) == packet.length)

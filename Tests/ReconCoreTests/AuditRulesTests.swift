@@ -211,9 +211,22 @@ struct AuditRulesTests {
         #expect(finding.hostname == "localhost")
         #expect(try findings(probes: [("memcached", "VERSION 1.6.18\r\n")]).first?.hideable == false)
         #expect(
-            try findings(probes: [("redis-info", "$3000\r\n# Server\r\nredis_version:7.0.15\r\n")]).first?.rule
+            try findings(probes: [("redis", "$3000\r\n# Server\r\nredis_version:7.0.15\r\n")]).first?.rule
                 == "redis-version")
-        #expect(try findings(probes: [("redis-info", "-NOAUTH Authentication required.\r\n")]).isEmpty)
+        #expect(try findings(probes: [("redis", "-NOAUTH Authentication required.\r\n")]).isEmpty)
+        let mosquitto =
+            "\u{20}\u{2}\u{0}\u{0}\u{90}\u{3}\u{0}\u{1}\u{0}1-\u{0}\u{13}$SYS/broker/versionmosquitto version 2.0.11"
+        let broker = try #require(try findings(probes: [("mqtt", mosquitto)]).first)
+        #expect(broker.rule == "mqtt-broker-version" && broker.message.contains("mosquitto version 2.0.11"))
+        #expect(broker.hideable)
+        #expect(try findings(probes: [("mqtt", "\u{20}\u{2}\u{0}\u{0}\u{90}\u{3}\u{0}\u{1}\u{0}")]).isEmpty)
+        let registration = ":irc.example 002 recon :Your host is irc.example, running version ngircd-26.1\r\n"
+        let irc = try #require(try findings(probes: [("irc", registration)]).first)
+        #expect(irc.rule == "irc-version" && !irc.hideable)
+        let ehlo = "250-mx.example Hello x [127.0.0.1]\r\n250-SIZE 52428800\r\n250 HELP\r\n"
+        #expect(try findings(probes: [("smtp-ehlo", ehlo)]).filter { $0.severity > .info }.isEmpty)
+        let exim = "250-mx.example Exim 4.96 Hello x [127.0.0.1]\r\n250 HELP\r\n"
+        #expect(try findings(probes: [("smtp-ehlo", exim)]).first?.rule == "smtp-ehlo-version")
     }
 
     @Test("TLS certificate fields")
@@ -289,8 +302,8 @@ struct AuditRulesTests {
     func shippedRules() throws {
         let shipped = try Self.shipped()
         #expect(shipped.rules.count >= 30)
-        #expect(shipped.requests.map(\.name) == ["irc-register", "redis-info"])
-        #expect(shipped.requests[1].payload == Array("INFO server\r\n".utf8))
+        // Identification's conversations ask what the audit needs (Redis INFO, IRC registration).
+        #expect(shipped.requests.isEmpty)
         #expect(shipped.rules.allSatisfy { !$0.remediation.isEmpty && !$0.title.isEmpty })
     }
 }

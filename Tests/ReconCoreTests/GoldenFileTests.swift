@@ -97,7 +97,7 @@ struct GoldenFileTests {
         var renderings: [(name: String, bytes: [UInt8])] = []
         for format in ReportFormat.allCases {
             let output = MemoryOutput()
-            let sink = format.sink(to: output, request: request, shown: [])
+            let sink = format.sink(to: output, request: request)
             await sink.begin(run: header, targets: request.plan.targets)
             for (index, host) in report.hosts.enumerated() {
                 for entry in host.ports { sink.port(index, entry) }

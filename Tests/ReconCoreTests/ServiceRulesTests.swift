@@ -24,9 +24,23 @@ struct ServiceRulesTests {
             ("probe x send q|\\x4|", 1, "bad escape in q payload"),
             ("probe x send hex|0g|", 1, "bad hex payload: '0g'"),
             ("probe x send hex|012|", 1, "bad hex payload: odd number of digits"),
+            ("probe x send hex|00 ff 6e 6f 6e 63 65 ff|", 1, "payload holds the bytes that stand for '\\N'"),
+            ("probe x send q|a\\0\\xffnonce\\xff|", 1, "payload holds the bytes that stand for '\\N'"),
             ("probe x send text", 1, "expected a payload"),
             ("probe x send q|abc", 1, "q payload is missing its closing '|'"),
-            ("probe x send q|a| send q|b|", 1, "'send' given twice"),
+            ("probe x send q|a| send q|b|", 1, "'send' after a 'send'"),
+            ("probe x send q|a| expect m|b|", 1, "the last 'expect' needs a 'send' after it"),
+            ("probe x send q|a| expect m|b| expect m|c| send q|d|", 1, "'expect' after an 'expect'"),
+            ("probe x expect m|a| expect m|b| send q|c|", 1, "two greetings to expect"),
+            ("probe x expect |a| send q|c|", 1, "'expect' needs m|REGEX|"),
+            ("probe x send q|a| expect m|(| send q|c|", 1, "regex does not compile"),
+            ("probe x send q|a| expect m|b|q send q|c|", 1, "unknown regex option 'q'"),
+            ("probe x expect m|a|", 1, "custom probe 'x' needs 'send PAYLOAD'"),
+            ("probe banner expect m|a|", 1, "'banner' is built in"),
+            (
+                "probe x send q|a|" + String(repeating: " expect m|b| send q|c|", count: 9), 1,
+                "more than 8 turns"
+            ),
             ("probe x send q|a| extra", 1, "unexpected 'extra'"),
             ("probe x send q|a|\nprobe x send q|b|", 2, "probe 'x' is defined twice"),
             ("probe banner send q|x|", 1, "'banner' is built in"),
@@ -84,6 +98,68 @@ struct ServiceRulesTests {
     func payload(source: String, bytes: [UInt8]) throws {
         let probes = try rules("probe custom ports 7000 send \(source)").probes(for: 7000)
         #expect(probes == [ServiceProbe(name: "custom", payload: bytes, ports: [7000])])
+    }
+
+    @Test("\\N in a q payload: four letters drawn for each connection, the same in all its turns")
+    func connectionToken() throws {
+        let probe = try #require(
+            try rules("probe irc ports 6667 send q|NICK r\\N\\r\\n| expect m|001| send q|WHOIS r\\N\\\\N|")
+                .probes(for: 6667).first)
+        let token = ProbePayload.connectionToken()
+        #expect(token.count == 4 && token.allSatisfy { (0x61...0x7A).contains($0) })
+        #expect(ProbePayload.personalized(probe.payload, token: token) == Array("NICK r".utf8) + token + [13, 10])
+        // `\\N` is a backslash and an N, not a token.
+        #expect(
+            ProbePayload.personalized(probe.turns[0].send, token: token) == Array("WHOIS r".utf8) + token + Array("\\N".utf8))
+        #expect(ProbePayload.personalized([1, 2, 3], token: token) == [1, 2, 3])
+        let tokens = Set((0..<50).map { _ in ProbePayload.connectionToken() })
+        #expect(tokens.count > 40, "tokens repeat: \(tokens.count) of 50 distinct")
+    }
+
+    @Test("conversations: a greeting to wait for, then expect/send turns on one connection")
+    func conversations() throws {
+        let rules = try rules(
+            """
+            probe mqtt ports 1883 send hex|10| expect m|^\\x20\\x02|s send hex|82| expect m|^\\x20\\x02..\\x90|s send q|x|
+            probe smtp-ehlo ports 25 expect m|^220[ -][^\\r\\n]*ESMTP|i send q|EHLO recon\\r\\n|
+            probe plain send q|\\r\\n|
+            """)
+        let mqtt = try #require(rules.probes(for: 1883).first)
+        #expect(mqtt.name == "mqtt" && mqtt.payload == [0x10] && mqtt.greeting == nil)
+        #expect(mqtt.turns.map(\.send) == [[0x82], Array("x".utf8)])
+        #expect(mqtt.turns[0].expect.isMet(by: [0x20, 0x02, 0x00, 0x00]))
+        #expect(!mqtt.turns[0].expect.isMet(by: [0x20, 0x03]))
+        #expect(!mqtt.turns[0].expect.isMet(by: []))
+        // A probe that follows a greeting is never sent to a silent port ...
+        #expect(rules.probes(for: 25).map(\.name) == ["plain"])
+        #expect(rules.otherProbes(for: 25).map(\.name) == ["mqtt"])
+        // ... only after a greeting that meets its expectation.
+        #expect(
+            rules.greetingProbes(for: 2525, greeting: Array("220 mx esmtp ready\r\n".utf8)).map(\.name) == ["smtp-ehlo"]
+        )
+        #expect(rules.greetingProbes(for: 25, greeting: Array("220 (vsFTPd 3.0.3)\r\n".utf8)).isEmpty)
+        #expect(rules.greetingProbes(for: 25, greeting: Array("SSH-2.0-x\r\n".utf8)).isEmpty)
+    }
+
+    @Test("a reply with a version beats an earlier one with only a product, which beats a bare name")
+    func versionPreferred() throws {
+        let rules = try rules(
+            """
+            probe any
+            match redis m|^-ERR unknown| p/Redis/
+            match redis m|^redis_version:([\\d.]+)| p/Redis/ v/$1/
+            match irc m|^:\\S+ 451 |
+            match irc m|^:\\S+ 002 .* ngircd-([\\d.]+)| p/ngircd/ v/$1/
+            match irc m|^ngircd| p/ngircd/
+            """)
+        func identify(_ replies: [String]) -> ServiceMatch? {
+            rules.identify(
+                port: 40000, replies: replies.map { ProbeReply(probe: "x", bytes: Array($0.utf8)) }, tunnel: nil)
+        }
+        #expect(identify(["-ERR unknown", "redis_version:7.0.15"])?.version == "7.0.15")
+        #expect(identify([":h 451 x", "ngircd"])?.product == "ngircd")
+        #expect(identify([":h 451 x", ":h 002 x ngircd-26.1"])?.version == "26.1")
+        #expect(identify([":h 451 x", "nothing"]).map { $0.name == "irc" && $0.product == nil } == true)
     }
 
     @Test func probeOrder() throws {

@@ -32,9 +32,21 @@ public final class NetworkNamespace: @unchecked Sendable {
         try CommandRunner.run("/usr/sbin/ip", ["netns", "exec", name] + arguments, timeout: timeout)
     }
 
-    /// Runs recon inside the namespace.
-    public func recon(_ arguments: [String], timeout: Double = 60) throws -> CommandResult {
-        try run([CommandRunner.reconBinary] + arguments, timeout: timeout)
+    /// Runs recon inside the namespace; with `measuringPeakMemory`, under GNU time (as
+    /// `CommandRunner.recon` does), which reports recon's peak resident set size in `peakMemoryKiB`.
+    public func recon(_ arguments: [String], timeout: Double = 60, measuringPeakMemory: Bool = false) throws
+        -> CommandResult
+    {
+        guard measuringPeakMemory else { return try run([CommandRunner.reconBinary] + arguments, timeout: timeout) }
+        return try withTemporaryFile(suffix: ".maxrss") { file in
+            let result = try run(
+                ["/usr/bin/time", "--quiet", "--format=%M", "--output=\(file)", CommandRunner.reconBinary] + arguments,
+                timeout: timeout)
+            let peak = (try? String(contentsOfFile: file, encoding: .utf8))
+                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return CommandResult(
+                status: result.status, stdout: result.stdout, stderr: result.stderr, peakMemoryKiB: peak)
+        }
     }
 
     /// Starts recon inside the namespace without waiting for it (for scans at the same time).
@@ -131,6 +143,33 @@ public final class NetworkNamespace: @unchecked Sendable {
             usleep(20_000)
         }
         throw TestSetupError("listener on \(port) did not start")
+    }
+
+    /// Starts `count` listeners on 127.0.0.1 inside the namespace, on ports the kernel picks, in
+    /// one Python process that exits by itself after `lifetime` seconds and is stopped when the
+    /// namespace goes; returns their ports, ascending.
+    public func listeners(count: Int, lifetime: Int = 120) throws -> [UInt16] {
+        let script = """
+            import socket, sys, time
+            sockets = []
+            for _ in range(int(sys.argv[1])):
+                s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64); sockets.append(s)
+            print(" ".join(str(s.getsockname()[1]) for s in sockets), flush=True); time.sleep(int(sys.argv[2]))
+            """
+        let command = try CommandRunner.start(
+            "/usr/sbin/ip", ["netns", "exec", name, "python3", "-c", script, String(count), String(lifetime)])
+        background.append(command)
+        for _ in 0..<250 {
+            let line = command.stdoutSoFar
+            if line.hasSuffix("\n") {
+                let ports = line.split(whereSeparator: \.isWhitespace).compactMap { UInt16($0) }
+                guard ports.count == count else { throw TestSetupError("listeners said: \(line)") }
+                return ports.sorted()
+            }
+            if command.hasExited { break }
+            usleep(20_000)
+        }
+        throw TestSetupError("\(count) listeners did not start")
     }
 
     /// Starts a listener on 127.0.0.1:`port` inside the namespace that sends `banner` to every

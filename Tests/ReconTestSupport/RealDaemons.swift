@@ -7,7 +7,9 @@ public final class RealDaemons: @unchecked Sendable {
     public static let ports: [String: UInt16] = [
         "ssh": 42022, "nginx": 42080, "apache": 42081, "postfix": 42025, "vsftpd": 42021, "redis": 42379,
         "memcached": 42211, "mariadb": 42306, "postgresql": 42432, "imap": 42143, "pop3": 42110,
-        "mosquitto": 41883,
+        "mosquitto": 41883, "mosquitto-anon": 41884, "bind": 42053, "ngircd": 42667, "lighttpd": 42082,
+        "squid": 43128, "rsync": 42873, "telnetd": 42023, "nginx-https": 42443, "postfix-smtps": 42465,
+        "imaps": 42993, "pop3s": 42995,
     ]
 
     /// Every daemon port, ascending, as a recon port list.

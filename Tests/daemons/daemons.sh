@@ -24,11 +24,15 @@ STOP_WAIT_SECONDS=${DAEMONS_STOP_WAIT_SECONDS:-20}
 DAEMON_TABLE="ssh:42022:req nginx:42080:req apache:42081:req postfix:42025:req
 vsftpd:42021:req redis:42379:req memcached:42211:req mariadb:42306:db
 postgresql:42432:db dovecot-imap:42143:opt dovecot-pop3:42110:opt
-mosquitto:41883:opt"
+mosquitto:41883:opt mosquitto-anon:41884:opt bind:42053:opt ngircd:42667:opt
+lighttpd:42082:opt squid:43128:opt rsync:42873:opt telnetd:42023:opt
+nginx-https:42443:opt postfix-smtps:42465:opt dovecot-imaps:42993:opt
+dovecot-pop3s:42995:opt"
 
 # Debian packages (those without an install candidate are skipped with a note).
 PACKAGES="openssh-server nginx apache2 postfix vsftpd redis-server memcached
 mariadb-server postgresql dovecot-imapd dovecot-pop3d mosquitto
+bind9 ngircd lighttpd squid rsync inetutils-telnetd openbsd-inetd openssl
 netcat-openbsd nmap python3 iproute2 procps util-linux"
 
 has_candidate() {
@@ -38,7 +42,7 @@ has_candidate() {
 }
 
 # Standard ports the packages would use for their system-wide instances.
-STANDARD_PORTS="21 22 25 80 110 143 443 587 993 995 1883 3306 5432 6379 11211"
+STANDARD_PORTS="21 22 23 25 53 80 110 143 443 465 587 873 953 993 995 1883 3128 3306 5432 6379 6667 11211"
 
 die() { echo "$PROG: $*" >&2; exit 2; }
 note() { echo "$PROG: $*" >&2; }
@@ -150,6 +154,14 @@ use_dir() {
 
 daemon_names() { local e; for e in $DAEMON_TABLE; do echo "${e%%:*}"; done; }
 port_of() { local e; for e in $DAEMON_TABLE; do [ "${e%%:*}" = "$1" ] && { e=${e#*:}; echo "${e%%:*}"; }; done; }
+# The other ports of the process that serves NAME's port.
+twins_of() {
+    case $1 in
+        dovecot-imap) echo "dovecot-pop3 dovecot-imaps dovecot-pop3s" ;;
+        nginx) echo nginx-https ;;
+        postfix) echo postfix-smtps ;;
+    esac
+}
 class_of() { local e; for e in $DAEMON_TABLE; do [ "${e%%:*}" = "$1" ] && echo "${e##*:}"; done; }
 
 # The PID file of each daemon (written by the daemon or by its launcher) and
@@ -168,6 +180,16 @@ pidfile_of() {
         postgresql) echo "$D/postgresql.pid" ;;
         dovecot-imap|dovecot-pop3) echo "$D/dovecot.pid" ;;
         mosquitto) echo "$D/mosquitto.pid" ;;
+        mosquitto-anon) echo "$D/mosquitto-anon.pid" ;;
+        bind) echo "$D/named.pid" ;;
+        ngircd) echo "$D/ngircd.pid" ;;
+        lighttpd) echo "$D/lighttpd.pid" ;;
+        squid) echo "$D/squid.pid" ;;
+        rsync) echo "$D/rsyncd.pid" ;;
+        telnetd) echo "$D/inetd.pid" ;;
+        nginx-https) echo "$D/nginx.pid" ;;
+        postfix-smtps) echo "$D/postfix-queue/pid/master.pid" ;;
+        dovecot-imaps|dovecot-pop3s) echo "$D/dovecot.pid" ;;
     esac
 }
 comms_of() {
@@ -182,7 +204,16 @@ comms_of() {
         mariadb) echo "mariadbd bash" ;;
         postgresql) echo "postgres bash setpriv" ;;
         dovecot-imap|dovecot-pop3) echo "dovecot bash" ;;
-        mosquitto) echo "mosquitto bash" ;;
+        mosquitto|mosquitto-anon) echo "mosquitto bash" ;;
+        bind) echo "named bash" ;;
+        ngircd) echo "ngircd bash" ;;
+        lighttpd) echo "lighttpd bash" ;;
+        squid) echo "squid bash" ;;
+        rsync) echo "rsync bash" ;;
+        telnetd) echo "inetd bash" ;;
+        nginx-https) echo nginx ;;
+        postfix-smtps) echo master ;;
+        dovecot-imaps|dovecot-pop3s) echo "dovecot bash" ;;
     esac
 }
 
@@ -190,7 +221,7 @@ comms_of() {
 # True if the process exists and is not a zombie (PID 1 here may not reap orphans).
 alive() {
     [ -r "/proc/$1/stat" ] || return 1
-    case "$(cut -d')' -f2 < "/proc/$1/stat" 2>/dev/null)" in " Z"*) return 1 ;; esac
+    case "$( { cut -d')' -f2 < "/proc/$1/stat"; } 2>/dev/null)" in " Z"*) return 1 ;; esac
     return 0
 }
 
@@ -306,6 +337,7 @@ EOF
 start_nginx() {
     local cfg="$D/nginx.conf" tokens=on
     command -v nginx >/dev/null || fail "not installed (nginx)" || return 1
+    make_cert || return 1
     mkdir -p "$D/nginx-tmp"
     write_index "$D/www-nginx" "recon test nginx"
     [ "$MODE" = hardened ] && tokens=off
@@ -331,6 +363,15 @@ http {
     server {
         listen $HOST:$(port_of nginx);
         server_name recon-test.localdomain;
+        root $D/www-nginx;
+        index index.html;
+    }
+    # the same site over implicit TLS (https)
+    server {
+        listen $HOST:$(port_of nginx-https) ssl;
+        server_name recon-test.localdomain;
+        ssl_certificate $D/tls.crt;
+        ssl_certificate_key $D/tls.key;
         root $D/www-nginx;
         index index.html;
     }
@@ -429,8 +470,15 @@ EOF
     [ -f "$master" ] || fail "no master.cf to copy" || return 1
     # The SMTP service on 127.0.0.1:PORT; no chroot (a chroot needs copies
     # of /etc files inside the queue directory).
-    awk -v smtp="$HOST:$(port_of postfix)" '
-        /^smtp[ \t]+inet[ \t]/ { print smtp "  inet  n       -       n       -       -       smtpd"; next }
+    # SMTPS (implicit TLS, RFC 8314) on 127.0.0.1:PORT with the test certificate.
+    make_cert || return 1
+    awk -v smtp="$HOST:$(port_of postfix)" -v smtps="$HOST:$(port_of postfix-smtps)" -v d="$D" '
+        /^smtp[ \t]+inet[ \t]/ {
+            print smtp "  inet  n       -       n       -       -       smtpd"
+            print smtps "  inet  n       -       n       -       -       smtpd"
+            print "  -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt"
+            print "  -o smtpd_tls_cert_file=" d "/tls.crt -o smtpd_tls_key_file=" d "/tls.key"
+            next }
         /^[a-z]/ && NF >= 8    { $5 = "n" }
         { print }' "$master" > "$c/master.cf"
     postfix -c "$c" check >>"$D/postfix-start.log" 2>&1 || fail "postfix check: $(last_log "$D/postfix-start.log")" || return 1
@@ -537,6 +585,7 @@ start_postgresql() {
 start_dovecot() {
     local cfg="$D/dovecot.conf"
     [ -x /usr/sbin/dovecot ] || fail "not installed (dovecot-imapd)" || return 1
+    make_cert || return 1
     mkdir -p "$D/dovecot-run" "$D/dovecot-state" "$D/dovecot-mail"
     : > "$D/dovecot.passwd"
     {
@@ -546,7 +595,9 @@ start_dovecot() {
         echo "base_dir = $D/dovecot-run/"
         echo "state_dir = $D/dovecot-state"
         echo "log_path = $D/dovecot.log"
-        echo "ssl = no"
+        echo "ssl = yes"
+        echo "ssl_cert = <$D/tls.crt"
+        echo "ssl_key = <$D/tls.key"
         echo "auth_mechanisms = plain"
         echo "passdb {"
         echo "  driver = passwd-file"
@@ -562,7 +613,7 @@ start_dovecot() {
         echo "    port = $(port_of dovecot-imap)"
         echo "  }"
         echo "  inet_listener imaps {"
-        echo "    port = 0"
+        echo "    port = $(port_of dovecot-imaps)"
         echo "  }"
         echo "}"
         echo "service pop3-login {"
@@ -570,7 +621,7 @@ start_dovecot() {
         echo "    port = $(port_of dovecot-pop3)"
         echo "  }"
         echo "  inet_listener pop3s {"
-        echo "    port = 0"
+        echo "    port = $(port_of dovecot-pop3s)"
         echo "  }"
         echo "}"
         echo "# stock: Debian default greeting \"Dovecot (Debian) ready.\"; hardened: plain"
@@ -593,6 +644,165 @@ EOF
     launch mosquitto "$D/mosquitto.log" /usr/sbin/mosquitto -c "$cfg"
 }
 
+# A self-signed test certificate for the implicit-TLS ports (made once per DIR).
+make_cert() {
+    [ -s "$D/tls.crt" ] && [ -s "$D/tls.key" ] && return 0
+    command -v openssl >/dev/null || fail "not installed (openssl)" || return 1
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -subj /CN=recon-test.localdomain -keyout "$D/tls.key" -out "$D/tls.crt" \
+        >>"$D/openssl.log" 2>&1 || fail "openssl: $(last_log "$D/openssl.log")" || return 1
+    # A throw-away test key; the daemons' workers (postfix, dovecot) read it.
+    chmod 644 "$D/tls.key" "$D/tls.crt"
+}
+
+start_mosquitto_anon() {
+    local cfg="$D/mosquitto-anon.conf" sys=10
+    [ -x /usr/sbin/mosquitto ] || fail "not installed (mosquitto)" || return 1
+    # stock: anonymous clients may subscribe to $SYS/broker/version (the broker's version);
+    # hardened: sys_interval 0 publishes no $SYS topics.
+    [ "$MODE" = hardened ] && sys=0
+    cat > "$cfg" <<EOF
+# recon test mosquitto with anonymous clients ($MODE)
+listener $(port_of mosquitto-anon) $HOST
+allow_anonymous true
+persistence false
+sys_interval $sys
+log_dest stderr
+EOF
+    launch mosquitto-anon "$D/mosquitto-anon.log" /usr/sbin/mosquitto -c "$cfg"
+}
+
+start_bind() {
+    local cfg="$D/named.conf" version=""
+    [ -x /usr/sbin/named ] || fail "not installed (bind9)" || return 1
+    mkdir -p "$D/bind"
+    chown bind "$D/bind"
+    # stock: version.bind answers the package version; hardened: version "none".
+    [ "$MODE" = hardened ] && version='version "none";'
+    cat > "$cfg" <<EOF
+// recon test BIND ($MODE): authoritative for nothing, no recursion, loopback only
+options {
+    directory "$D/bind";
+    pid-file none;
+    listen-on port $(port_of bind) { $HOST; };
+    listen-on-v6 { none; };
+    recursion no;
+    allow-query { 127.0.0.1; };
+    dnssec-validation no;
+    notify no;
+    $version
+};
+controls { };
+EOF
+    /usr/bin/named-checkconf "$cfg" >>"$D/named.log" 2>&1 || fail "named-checkconf: $(last_log "$D/named.log")" || return 1
+    launch bind "$D/named.log" /usr/sbin/named -f -4 -u bind -c "$cfg"
+}
+
+start_ngircd() {
+    local cfg="$D/ngircd.conf"
+    [ -x /usr/sbin/ngircd ] || fail "not installed (ngircd)" || return 1
+    # ngIRCd sends its version to every client that registers (RPL_YOURHOST, RPL_MYINFO)
+    # and has no setting to hide it: the same in both modes.
+    cat > "$cfg" <<EOF
+# recon test ngircd ($MODE); silent until a client registers
+[Global]
+	Name = recon-test.localdomain
+	Info = recon test ngircd
+	Listen = $HOST
+	Ports = $(port_of ngircd)
+	ServerUID = irc
+	ServerGID = irc
+	MotdPhrase = recon test
+[Limits]
+	# Debian's ngircd.conf value (the built-in default is 5)
+	MaxConnectionsIP = 10
+[Options]
+	PAM = no
+	Ident = no
+	DNS = no
+EOF
+    /usr/sbin/ngircd -t -f "$cfg" >>"$D/ngircd.log" 2>&1 || fail "ngircd -t: $(last_log "$D/ngircd.log")" || return 1
+    launch ngircd "$D/ngircd.log" /usr/sbin/ngircd -n -f "$cfg"
+}
+
+start_lighttpd() {
+    local cfg="$D/lighttpd.conf" tag=""
+    command -v lighttpd >/dev/null || fail "not installed (lighttpd)" || return 1
+    write_index "$D/www-lighttpd" "recon test lighttpd"
+    mkdir -p "$D/lighttpd-logs"
+    chown www-data "$D/lighttpd-logs"
+    # stock: "Server: lighttpd/1.4.x"; hardened: server.tag without the version.
+    [ "$MODE" = hardened ] && tag='server.tag = "lighttpd"'
+    cat > "$cfg" <<EOF
+# recon test lighttpd ($MODE)
+server.document-root = "$D/www-lighttpd"
+server.port = $(port_of lighttpd)
+server.bind = "$HOST"
+server.errorlog = "$D/lighttpd-logs/error.log"
+server.username = "www-data"
+server.groupname = "www-data"
+index-file.names = ( "index.html" )
+$tag
+EOF
+    lighttpd -tt -f "$cfg" >>"$D/lighttpd-start.log" 2>&1 || fail "lighttpd -tt: $(last_log "$D/lighttpd-start.log")" || return 1
+    launch lighttpd "$D/lighttpd-start.log" /usr/sbin/lighttpd -D -f "$cfg"
+}
+
+start_squid() {
+    local cfg="$D/squid.conf" quiet=""
+    command -v squid >/dev/null || fail "not installed (squid)" || return 1
+    mkdir -p "$D/squid"
+    chown proxy "$D/squid"
+    # stock: "Server: squid/5.x", Via and error pages name the version; hardened: none.
+    [ "$MODE" = hardened ] && quiet=$'httpd_suppress_version_string on\nvia off'
+    cat > "$cfg" <<EOF
+# recon test squid ($MODE): no cache, no ICMP pinger, loopback clients only
+http_port $HOST:$(port_of squid)
+pid_filename none
+cache_effective_user proxy
+access_log stdio:$D/squid/access.log
+cache_log $D/squid/cache.log
+cache_store_log none
+cache deny all
+coredump_dir $D/squid
+netdb_filename none
+pinger_enable off
+http_access allow localhost
+http_access deny all
+shutdown_lifetime 1 seconds
+$quiet
+EOF
+    squid -k parse -f "$cfg" >>"$D/squid-start.log" 2>&1 || fail "squid -k parse: $(last_log "$D/squid-start.log")" || return 1
+    launch squid "$D/squid-start.log" /usr/sbin/squid -N -f "$cfg"
+}
+
+start_rsync() {
+    local cfg="$D/rsyncd.conf"
+    command -v rsync >/dev/null || fail "not installed (rsync)" || return 1
+    mkdir -p "$D/rsync-empty"
+    # rsyncd's greeting names the protocol version only: the same in both modes.
+    cat > "$cfg" <<EOF
+# recon test rsyncd ($MODE): one hidden, empty, read-only module
+use chroot = no
+[empty]
+    path = $D/rsync-empty
+    read only = yes
+    list = no
+EOF
+    launch rsync "$D/rsync.log" rsync --daemon --no-detach --address="$HOST" \
+        --port="$(port_of rsync)" --config="$cfg" --log-file="$D/rsync.log"
+}
+
+start_telnetd() {
+    local cfg="$D/inetd.conf"
+    [ -x /usr/sbin/inetd ] || fail "not installed (openbsd-inetd)" || return 1
+    [ -x /usr/sbin/telnetd ] || fail "not installed (inetutils-telnetd)" || return 1
+    # Nobody logs in (the login program is /bin/false) and no host information is
+    # printed: option negotiation only, the same in both modes.
+    echo "$HOST:$(port_of telnetd) stream tcp nowait root /usr/sbin/telnetd telnetd -h -E /bin/false" > "$cfg"
+    launch telnetd "$D/inetd.log" /usr/sbin/inetd -i "$cfg"
+}
+
 start_one() {
     case $1 in
         ssh) start_ssh ;;
@@ -607,6 +817,14 @@ start_one() {
         dovecot-imap) start_dovecot ;;
         dovecot-pop3) return 0 ;;   # the same dovecot process
         mosquitto) start_mosquitto ;;
+        mosquitto-anon) start_mosquitto_anon ;;
+        bind) start_bind ;;
+        ngircd) start_ngircd ;;
+        lighttpd) start_lighttpd ;;
+        squid) start_squid ;;
+        rsync) start_rsync ;;
+        telnetd) start_telnetd ;;
+        nginx-https|postfix-smtps|dovecot-imaps|dovecot-pop3s) return 0 ;;   # started with their plain twin
     esac
 }
 
@@ -623,6 +841,15 @@ logs_of() {
         postgresql) echo "$D/postgresql.log" ;;
         dovecot-*) echo "$D/dovecot.log $D/dovecot-start.log" ;;
         mosquitto) echo "$D/mosquitto.log" ;;
+        mosquitto-anon) echo "$D/mosquitto-anon.log" ;;
+        bind) echo "$D/named.log" ;;
+        ngircd) echo "$D/ngircd.log" ;;
+        lighttpd) echo "$D/lighttpd-logs/error.log $D/lighttpd-start.log" ;;
+        squid) echo "$D/squid/cache.log $D/squid-start.log" ;;
+        rsync) echo "$D/rsync.log" ;;
+        telnetd) echo "$D/inetd.log" ;;
+        nginx-https) echo "$D/nginx-error.log $D/nginx-start.log" ;;
+        postfix-smtps) echo "$D/postfix.log $D/postfix-start.log" ;;
     esac
 }
 
@@ -667,22 +894,29 @@ cmd_start() {
             result[$n]="FAILED port $port already in use${p:+ by pid $p ($(cat /proc/"$p"/comm 2>/dev/null))}"
         fi
     done
-    case ${result[dovecot-imap]:-}${result[dovecot-pop3]:-} in
-        FAILED*) result[dovecot-imap]=${result[dovecot-imap]:-"FAILED dovecot not started: pop3 port in use"}
-                 result[dovecot-pop3]=${result[dovecot-pop3]:-"FAILED dovecot not started: imap port in use"} ;;
-    esac
+    # One process serves several ports (its twins): a port in use fails them all.
+    local t
+    for n in dovecot-imap nginx postfix; do
+        for t in $n $(twins_of "$n"); do
+            case ${result[$t]:-} in FAILED*) ;; *) continue ;; esac
+            for p in $n $(twins_of "$n"); do
+                result[$p]=${result[$p]:-"FAILED not started: port $(port_of "$t") (${t}) in use"}
+            done
+            break
+        done
+    done
 
     # Slowest first, so their initialisation overlaps the others.
-    for n in mariadb postgresql ssh nginx apache postfix vsftpd redis memcached dovecot-imap mosquitto; do
+    for n in mariadb postgresql squid bind ssh nginx apache postfix vsftpd redis memcached dovecot-imap \
+        mosquitto mosquitto-anon ngircd lighttpd rsync telnetd; do
         [ -n "${result[$n]:-}" ] && continue
         rm -f "$(pidfile_of "$n")"    # stale: nothing of ours is running
         REASON=""
         if start_one "$n"; then
-            pending="$pending $n"
-            [ "$n" = dovecot-imap ] && pending="$pending dovecot-pop3"
+            pending="$pending $n $(twins_of "$n")"
         else
             result[$n]="FAILED $REASON"
-            [ "$n" = dovecot-imap ] && result[dovecot-pop3]="FAILED $REASON"
+            for t in $(twins_of "$n"); do result[$t]="FAILED $REASON"; done
         fi
     done
 
@@ -711,6 +945,12 @@ cmd_start() {
     for n in $pending; do
         result[$n]="FAILED port $(port_of "$n") not listening after ${WAIT_SECONDS}s: $(last_log $(logs_of "$n"))"
     done
+    # Squid answers its first request slowly while it finishes starting (seconds on a loaded
+    # machine): one bounded request now, so a scan's 1.5 s deadline meets a ready proxy.
+    if [ "${result[squid]:-}" = ok ]; then
+        timeout 10 bash -c "exec 3<>/dev/tcp/$HOST/$(port_of squid); printf 'GET / HTTP/1.0\r\n\r\n' >&3; head -c 1 <&3" \
+            >/dev/null 2>&1 || note "squid did not answer a first request within 10 s"
+    fi
 
     for n in $(daemon_names); do
         echo "$n $(port_of "$n") ${result[$n]}"
@@ -771,7 +1011,7 @@ cmd_stop() {
         [ "$pid" = "$$" ] || [ "$pid" = "$PPID" ] || kill -KILL "$pid" 2>/dev/null
     done
     # PID files written by our launchers (the daemons remove their own).
-    for n in vsftpd mariadb postgresql dovecot-imap mosquitto; do
+    for n in vsftpd mariadb postgresql dovecot-imap mosquitto mosquitto-anon bind ngircd lighttpd squid rsync telnetd; do
         daemon_pid "$n" >/dev/null || rm -f "$(pidfile_of "$n")"
     done
     left=$(running_names)

@@ -14,8 +14,7 @@ fuzz { bytes in
     do throws(ServiceRulesError) {
         rules = try ServiceRules.nmapServiceProbes(path: path, text: text)
     } catch {
-        invariant((0...max(1, text.lineCount)).contains(error.line), "error at line \(error.line): \(error)")
-        invariant(!error.description.isMultiline, "error on more than one line: \(error)")
+        checkLineError(line: error.line, description: error.description, in: text, prefix: nil, firstLine: 0)
         return
     }
     // Counted as the reader sees lines: words split at scalars, not graphemes (a space followed by

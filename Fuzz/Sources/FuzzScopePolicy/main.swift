@@ -40,9 +40,7 @@ fuzz { bytes in
     do throws(PolicyFileError) {
         file = try PolicyFile(path: path, text: text)
     } catch {
-        invariant((1...max(1, text.lineCount)).contains(error.line), "error at line \(error.line): \(error)")
-        invariant(error.description.hasPrefix("policy \(path):\(error.line): "), "odd error: \(error)")
-        invariant(!error.description.isMultiline, "error on more than one line: \(error)")
+        checkLineError(line: error.line, description: error.description, in: text, prefix: "policy \(path)")
         return
     }
     for rule in file.rules {

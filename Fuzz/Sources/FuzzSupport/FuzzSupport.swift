@@ -91,3 +91,23 @@ public struct MemoryFile {
         precondition(written == bytes.count, "short write to the in-memory file")
     }
 }
+
+/// The invariants of an error of one of recon's line-numbered formats: it names a line of
+/// `text` (`firstLine` 0 for formats whose whole-file errors are at line 0), starts with
+/// `prefix` and that line (`FILE:LINE: `), and stays on one line.
+public func checkLineError(
+    line: Int, description: String, in text: String, prefix: String?, firstLine: Int = 1,
+    file: StaticString = #fileID, lineNumber: UInt = #line
+) {
+    invariant((firstLine...max(1, text.lineCount)).contains(line), "error at line \(line): \(description)")
+    if let prefix { invariant(description.hasPrefix("\(prefix):\(line): "), "odd error: \(description)") }
+    invariant(!description.isMultiline, "error on more than one line: \(description)")
+}
+
+/// CPU time of this thread in seconds: a loaded machine (other fuzzers, builds) must not look
+/// like a slow match.
+public func cpuSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

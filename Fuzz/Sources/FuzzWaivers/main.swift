@@ -37,9 +37,7 @@ fuzz { bytes in
     do throws(WaiverFileError) {
         waivers = try Waivers(path: path, text: text)
     } catch {
-        invariant((1...max(1, text.lineCount)).contains(error.line), "error at line \(error.line): \(error)")
-        invariant(error.description.hasPrefix("waivers \(path):\(error.line): "), "odd error: \(error)")
-        invariant(!error.description.isMultiline, "error on more than one line: \(error)")
+        checkLineError(line: error.line, description: error.description, in: text, prefix: "waivers \(path)")
         return
     }
     for waiver in waivers.waivers {

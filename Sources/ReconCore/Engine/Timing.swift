@@ -83,7 +83,7 @@ public struct RTTEstimator: Sendable, Equatable {
 
 /// Monotonic clock in nanoseconds.
 @inline(__always)
-func monotonicNanoseconds() -> Int64 {
+public func monotonicNanoseconds() -> Int64 {
     var spec = timespec()
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)

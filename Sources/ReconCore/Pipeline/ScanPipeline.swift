@@ -14,12 +14,16 @@ public struct ScanPipeline: Sendable {
     /// One-line notes for the user (rules cut short by their budget, expired waivers); the
     /// caller prints them, escaped, on standard error.
     public var notice: @Sendable (String) -> Void
+    /// Where the run reports how far it has got (a progress display reads it), if anywhere.
+    public var progress: ScanProgress?
 
     public init(
         engine: ConnectEngine, prober: (any PortProbing)? = nil,
         clock: @escaping @Sendable () -> Double = Timestamp.now,
-        stopSignal: @escaping @Sendable () -> Int32, notice: @escaping @Sendable (String) -> Void = { _ in }
+        stopSignal: @escaping @Sendable () -> Int32, notice: @escaping @Sendable (String) -> Void = { _ in },
+        progress: ScanProgress? = nil
     ) {
+        self.progress = progress
         self.engine = engine
         self.prober = prober
         self.clock = clock
@@ -46,7 +50,10 @@ public struct ScanPipeline: Sendable {
         // stops) or, for an open port, what probing learns is still to come.
         let probing = prober != nil
         let waitsForCapture = capture != nil
+        let progress = self.progress
+        progress?.enter(.connect)
         var outcome = engine.scan(targets: targets, ports: request.plan.ports) { index, result in
+            progress?.decided(index, result)
             guard tallies.record(index, result), !waitsForCapture, !(probing && result.state == .open) else { return }
             let entry = PortEntry(result)
             for sink in sinks { sink.port(index, entry) }
@@ -90,6 +97,7 @@ public struct ScanPipeline: Sendable {
             targets: targets, tallies: hostTallies, outcome: outcome, services: services, handshake: handshake,
             capture: captureSummary, context: context)
         if let audit = request.audit {
+            progress?.enter(.audit)
             addFindings(audit, to: &report)
             // A stop during the audit keeps the findings made so far, marked incomplete.
             let signal = stopSignal()
@@ -98,6 +106,7 @@ public struct ScanPipeline: Sendable {
                 report.run.markInterrupted(by: signal)
             }
         }
+        progress?.enter(.done)
         for sink in sinks { await sink.end(report) }
         var localErrors: [String: Int] = [:]
         for tally in hostTallies { localErrors.merge(tally.localErrors, uniquingKeysWith: +) }
@@ -113,13 +122,18 @@ public struct ScanPipeline: Sendable {
     ) async -> [[UInt16: PortService]] {
         let open = tallies.map { tally in tally.sortedListed.filter { $0.state == .open } }
         let openByPort = open.map { results in Dictionary(uniqueKeysWithValues: results.map { ($0.port, $0) }) }
+        let progress = self.progress
+        progress?.probing(open.map(\.count).reduce(0, +))
+        progress?.enter(.probe)
         let probed = await prober.probe(targets: targets, ports: open.map { $0.map(\.port) }, shouldStop: stopSignal) {
             index, port, service in
+            progress?.probedOne()
             guard let result = openByPort[index][port] else { return }
             let entry = PortEntry(result, service: service, handshake: handshake?(targets[index].address, port))
             for sink in sinks { sink.port(index, entry) }
         }
         for diagnostic in probed.diagnostics { notice(diagnostic.description) }
+        for note in probed.notes { notice(note) }
         return probed.services
     }
 

@@ -5,8 +5,13 @@ public struct ScanSettings: Sendable {
     /// Targets, then the port list unless `ports` is set.
     public var arguments: [String] = []
     public var ports: String?
-    /// `-iL`: a file of more targets.
+    /// `-iL`: a file of more targets (`-` standard input).
     public var inputList: String?
+    /// `--top-ports N`: the first N ports of the frequency table instead of a port list.
+    public var topPorts: Int?
+    /// `--exclude HOSTS` (comma-separated) and `--exclude-file FILE`: addresses to skip.
+    public var exclude: String?
+    public var excludeFile: String?
     public var excludePorts: String?
     public var policyFiles: [String] = []
     /// Durations as `DurationText` reads them.
@@ -34,10 +39,28 @@ public struct ScanSettings: Sendable {
     public var captureBuffer: Int?
     /// True for an audit (`recon audit`, `scan --audit`).
     public var audit = false
-    /// `-o FILE`.
-    public var output: String?
+    /// The outputs: `--format`, `-o`, `--output`, `-oX`, `-oN`, `-oA`.
+    public var outputs = OutputRequest()
+    /// The terminal: `-q`, `-v`, `--no-color`, and `--stats-every` as a duration.
+    public var quiet = false
+    public var verbose = false
+    public var noColour = false
+    public var statsEvery: String?
 
     public init() {}
+
+    /// How the run talks to the terminal (`validate` checked `statsEvery`).
+    public var console: ConsoleOptions {
+        var console = ConsoleOptions()
+        (console.quiet, console.verbose, console.noColour) = (quiet, verbose, noColour)
+        console.statsEvery = statsEvery.flatMap { try? DurationText.nanoseconds($0, option: "--stats-every") }
+        return console
+    }
+
+    /// The console run of `request` into these settings' outputs.
+    public func consoleRun(_ request: ScanRequest) throws(SetupError) -> ConsoleRun {
+        ConsoleRun(request: request, destinations: try outputs.destinations(), shown: shownStates, console: console)
+    }
 
     /// True when open ports are probed (`--banner`, `--http`, an audit).
     public var probes: Bool { banner || http || audit }
@@ -77,6 +100,15 @@ public struct ScanSettings: Sendable {
         if !probes, let given = probeOptions.first(where: { $0.1 }) {
             throw SetupError(.usage, "\(given.0) needs --banner (or --http, --audit): without them nothing is probed")
         }
+        do throws(DurationError) {
+            if let statsEvery { _ = try DurationText.nanoseconds(statsEvery, option: "--stats-every") }
+        } catch {
+            throw SetupError(.usage, error.description)
+        }
+        let destinations = try outputs.destinations()
+        if !audit && destinations.contains(where: { $0.format == .sarif }) {
+            throw SetupError(.usage, "--format sarif needs --audit (or use 'recon audit')")
+        }
         for name in show?.split(separator: ",", omittingEmptySubsequences: false) ?? [] {
             guard let state = PortState(rawValue: String(name)), state != .open else {
                 throw SetupError(.usage, "--show takes closed, filtered, error (comma-separated), not '\(name)'")
@@ -90,16 +122,34 @@ public struct ScanSettings: Sendable {
         throws(SetupError) -> ScanRequest
     {
         var specs = arguments
-        guard let portText = ports ?? (specs.count > 1 || inputList != nil ? specs.popLast() : nil) else {
+        if specs.isEmpty && inputList == nil {
+            throw SetupError(.usage, "no target given: recon scan TARGET... PORTS (e.g. recon scan 127.0.0.1 1-1024)")
+        }
+        if ports != nil && topPorts != nil { throw SetupError(.usage, "give -p or --top-ports, not both") }
+        var portText = ports
+        do throws(PortSpecError) {
+            portText = try topPorts.map(TopPorts.first) ?? portText
+        } catch {
+            throw SetupError(.usage, error.description)
+        }
+        if portText == nil && (specs.count > 1 || inputList != nil) { portText = specs.popLast() }
+        guard let portText else {
             throw SetupError(.usage, "missing port list: recon scan TARGET... PORTS (e.g. 1-1024)")
+        }
+        // `recon scan 127.0.0.1 22 80`: the ports come last, as one list.
+        if let stray = specs.first(where: { IPAddress($0) == nil && (try? PortList(parsing: $0)) != nil }) {
+            throw SetupError(
+                .usage, "'\(stray)' looks like ports, not a target: give the ports last as one list (22,80) or with -p")
         }
         var options = ScanOptions()
         let scanPlan: ScanPlan
         do {
             if let inputList { specs += try TargetResolver.readList(path: inputList) }
+            var excluded = (exclude ?? "").split(separator: ",").map(String.init)
+            if let excludeFile { excluded += try TargetResolver.readList(path: excludeFile) }
             scanPlan = try ScanPlan.make(
                 targets: specs, ports: portText, excludedPorts: excludePorts, policyFiles: policyFiles,
-                interfaces: InterfaceAddress.current())
+                excludedTargets: excluded, interfaces: InterfaceAddress.current())
             options.timeout = try TimeoutPolicy.parse(
                 fixed: timeout, minimum: minTimeout, maximum: maxTimeout, initial: initialTimeout)
         } catch let error as ScanPlanError {

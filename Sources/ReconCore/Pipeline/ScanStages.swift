@@ -13,6 +13,8 @@ public protocol PortProbing: Sendable {
 public struct ProbeResults: Sendable {
     public var services: [[UInt16: PortService]]
     public var diagnostics: [MatchDiagnostic] = []
+    /// One line each for standard error (what an nmap-service-probes file could not give).
+    public var notes: [String] = []
 
     public init(services: [[UInt16: PortService]], diagnostics: [MatchDiagnostic] = []) {
         self.services = services
@@ -102,6 +104,8 @@ public struct ScanResult: Sendable {
     public var failure: ScanFailure?
     /// The signal that stopped the run (SIGINT, SIGTERM), or 0.
     public var stopSignal: Int32
+    /// Why an output could not be written to the end (a closed pipe is not a failure).
+    public var writeError: String?
 
     /// Ports recon itself could not test (`error` with reason `local-error`, listed or not), and
     /// the errno names behind them.

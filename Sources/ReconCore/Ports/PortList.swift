@@ -19,9 +19,20 @@ public struct PortList: Sendable, Equatable, CustomStringConvertible {
             self = .all
             return
         }
-        var included = [Bool](repeating: false, count: 65536)
+        var ranges: [ClosedRange<UInt16>] = []
         for item in spec.split(separator: ",", omittingEmptySubsequences: false) {
-            let range = try Self.parseItem(String(item), in: spec)
+            ranges.append(try Self.parseItem(String(item), in: spec))
+        }
+        // Short lists (the rules files have dozens of them) are sorted directly; long ones go
+        // through a bitmap of every port.
+        if ranges.reduce(0, { $0 + $1.count }) <= 4096 {
+            var sorted = ranges.flatMap { $0 }.sorted()
+            sorted.removeDuplicatesFromSorted()
+            ports = sorted
+            return
+        }
+        var included = [Bool](repeating: false, count: 65536)
+        for range in ranges {
             for port in range { included[Int(port)] = true }
         }
         ports = (1...65535).filter { included[$0] }.map(UInt16.init)
@@ -79,4 +90,16 @@ public struct PortList: Sendable, Equatable, CustomStringConvertible {
 public struct PortSpecError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Why, in one line, naming the item.
     public let description: String
+}
+
+extension Array where Element: Equatable {
+    /// Keeps the first of each run of equal elements (all duplicates, when sorted).
+    fileprivate mutating func removeDuplicatesFromSorted() {
+        var kept = 0
+        for index in indices where kept == 0 || self[index] != self[kept - 1] {
+            self[kept] = self[index]
+            kept += 1
+        }
+        removeLast(count - kept)
+    }
 }

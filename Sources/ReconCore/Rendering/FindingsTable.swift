@@ -1,7 +1,7 @@
 /// The audit section of the text table: the verdict, then each finding with its evidence, the
 /// setting that hides it, and its fingerprint.
 enum FindingsTable {
-    static func render(_ findings: [AuditFinding], _ summary: AuditSummary) -> String {
+    static func render(_ findings: [AuditFinding], _ summary: AuditSummary, colour: Bool = false) -> String {
         var out = "\nAudit: \(findings.count) finding\(findings.count == 1 ? "" : "s")"
         let counts = [
             ("high", summary.counts.high), ("medium", summary.counts.medium), ("low", summary.counts.low),
@@ -26,7 +26,9 @@ enum FindingsTable {
         guard !listed.isEmpty else { return out }
         let width = max(8, listed.map { endpoint($0).count }.max() ?? 0)
         for finding in listed {
-            out += "\n" + TableRendering.pad(finding.severity.rawValue.uppercased(), 7)
+            let severity = TableRendering.pad(finding.severity.rawValue.uppercased(), 7)
+            let code = [AuditSeverity.high: "31", .medium: "33", .low: "36", .info: "2"][finding.severity] ?? "0"
+            out += "\n" + (colour ? "\u{1B}[\(code)m\(severity)\u{1B}[0m" : severity)
             out += TableRendering.pad(TerminalText.escaped(endpoint(finding)), width + 2) + finding.rule + "\n"
             let indent = String(repeating: " ", count: 7)
             var message = finding.message

@@ -25,16 +25,19 @@ extension ReportSink {
 
 /// recon's output formats.
 public enum ReportFormat: String, Sendable, CaseIterable {
-    case table, json, jsonl, sarif
+    case table, json, jsonl, sarif, xml, list
 
-    /// The sink writing this format of `request`'s scan to `output`; the table lists `shown`
-    /// states one by one even when numerous.
-    public func sink(to output: any ReportOutput, request: ScanRequest, shown: Set<PortState>) -> any ReportSink {
+    /// The sink writing this format of `request`'s scan to `output`; a table as `table` says.
+    public func sink(to output: any ReportOutput, request: ScanRequest, table: TableRendering = TableRendering())
+        -> any ReportSink
+    {
         switch self {
-        case .table: TableSink(output: output, rendering: TableRendering(alwaysShown: shown))
+        case .table: TableSink(output: output, rendering: table)
         case .json: JSONSink(output: output)
         case .jsonl: JSONLinesSink(output: output, targets: request.plan.targets)
         case .sarif: SARIFSink(output: output, rules: request.audit?.rules ?? AuditRules())
+        case .xml: NmapXMLSink(output: output)
+        case .list: OpenPortListSink(output: output, targets: request.plan.targets)
         }
     }
 }
@@ -96,6 +99,25 @@ public struct JSONLinesSink: ReportSink {
         for finding in report.findings ?? [] { output.write(json.line(FindingRecord(finding))) }
         output.write(json.line(EndRecord(report: report)))
     }
+}
+
+/// `host:port` of every open port, one a line, as soon as each is final (for pipes: what naabu
+/// prints); IPv6 addresses in brackets.
+public struct OpenPortListSink: ReportSink {
+    let output: any ReportOutput
+    private let hosts: [String]
+
+    public init(output: any ReportOutput, targets: [AuthorizedTarget]) {
+        self.output = output
+        hosts = targets.map { $0.address.isIPv4 ? $0.address.description : "[\($0.address)]" }
+    }
+
+    public func port(_ host: Int, _ entry: PortEntry) {
+        guard entry.state == .open else { return }
+        output.write(Array("\(hosts[host]):\(entry.port)\n".utf8))
+    }
+
+    public func end(_ report: ScanReport) {}
 }
 
 /// SARIF 2.1.0 of an audit's findings, written when the scan ends.

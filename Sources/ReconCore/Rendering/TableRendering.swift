@@ -4,10 +4,17 @@ public struct TableRendering: Sendable {
     public var alwaysShown: Set<PortState>
     /// A state other than open with more ports than this is summarized instead (nmap uses 25).
     public var collapseAbove: Int
+    /// Columns of the terminal the table is shown on: port rows and detail lines are cut to it
+    /// (with `...`); nil (not a terminal, or `-v`) leaves them whole.
+    public var width: Int?
+    /// Colour states and severities (a terminal without `NO_COLOR` or `--no-color`).
+    public var colour: Bool
 
-    public init(alwaysShown: Set<PortState> = [], collapseAbove: Int = 25) {
+    public init(alwaysShown: Set<PortState> = [], collapseAbove: Int = 25, width: Int? = nil, colour: Bool = false) {
         self.alwaysShown = alwaysShown
         self.collapseAbove = collapseAbove
+        self.width = width
+        self.colour = colour
     }
 
     /// The table as text.
@@ -37,8 +44,9 @@ public struct TableRendering: Sendable {
                     var middle = [rtt(entry.rttMs)]
                     if captured { middle.append(entry.handshake?.compact ?? "-") }
                     let service = probed ? Self.serviceColumns(entry) : nil
-                    out += row("\(entry.port)/tcp", entry.state.rawValue, reason, middle, service) + "\n"
-                    out += Self.detailLines(entry)
+                    let line = row("\(entry.port)/tcp", entry.state.rawValue, reason, middle, service)
+                    out += paint(fit(line), entry.state) + "\n"
+                    out += Self.detailLines(entry).map { fit("  " + $0) + "\n" }.joined()
                 }
             }
             let hidden = PortState.allCases.compactMap { state -> String? in
@@ -47,7 +55,7 @@ public struct TableRendering: Sendable {
             }
             if !hidden.isEmpty { out += hidden.joined(separator: ", ") + " not shown\n" }
         }
-        if let audit = report.audit { out += FindingsTable.render(report.findings ?? [], audit) }
+        if let audit = report.audit { out += FindingsTable.render(report.findings ?? [], audit, colour: colour) }
         out += "\n" + footer(report) + "\n"
         return out
     }
@@ -107,8 +115,8 @@ public struct TableRendering: Sendable {
         return (name, words.joined(separator: " "))
     }
 
-    /// Indented lines under a probed port: banner, HTTP status and title, TLS session.
-    static func detailLines(_ entry: PortEntry) -> String {
+    /// The lines under a probed port, escaped: banner, HTTP status and title, TLS session.
+    static func detailLines(_ entry: PortEntry) -> [String] {
         var lines: [String] = []
         if let banner = entry.banner {
             lines.append("banner: " + clip(banner.text) + (banner.truncated ? " [cut]" : ""))
@@ -130,11 +138,25 @@ public struct TableRendering: Sendable {
         }
         // Status lines, headers, titles and certificate names are the service's words: escaped so
         // they cannot drive the terminal or forge a row.
-        return lines.map { "  " + TerminalText.escaped($0) + "\n" }.joined()
+        return lines.map { TerminalText.escaped($0) }
     }
 
+    /// Long replies are cut whatever the width: a 64 KiB banner is not for reading.
     private static func clip(_ text: String) -> String {
-        text.count <= 160 ? text : String(text.prefix(157)) + "..."
+        text.count <= 1024 ? text : String(text.prefix(1021)) + "..."
+    }
+
+    /// `line` cut to the terminal's width (with `...`), or whole without one.
+    private func fit(_ line: String) -> String {
+        guard let width, line.count > width else { return line }
+        return String(line.prefix(max(0, width - 3))) + "..."
+    }
+
+    /// A port row in its state's colour, when colouring.
+    private func paint(_ line: String, _ state: PortState) -> String {
+        guard colour else { return line }
+        let code = [PortState.open: "32", .closed: "31", .filtered: "33", .error: "35"][state] ?? "0"
+        return "\u{1B}[\(code)m" + line + "\u{1B}[0m"
     }
 
     private func rtt(_ value: Double?) -> String {

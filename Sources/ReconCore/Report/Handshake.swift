@@ -8,7 +8,7 @@ public struct HandshakePacket: Codable, Sendable, Equatable {
     /// Microseconds since this port's first captured packet (0 for the first SYN).
     public var timeMicroseconds: Int64
     /// `out` (from the scanner) or `in` (from the target).
-    public var direction: String
+    public var direction: Direction
     /// TCP flags in tcpdump's compact form (see the type's documentation).
     public var flags: String
     /// The advertised receive window (unscaled, as on the wire).
@@ -18,7 +18,15 @@ public struct HandshakePacket: Codable, Sendable, Equatable {
     /// TCP payload length in bytes.
     public var length: Int
 
-    public init(timeMicroseconds: Int64, direction: String, flags: String, window: Int, ttl: Int, length: Int) {
+    /// Which way a packet went; the raw values are the report's `dir` strings.
+    public enum Direction: String, Codable, Sendable, Equatable, CaseIterable {
+        /// From the scanner (the side that sent the SYN).
+        case outbound = "out"
+        /// From the target.
+        case inbound = "in"
+    }
+
+    public init(timeMicroseconds: Int64, direction: Direction, flags: String, window: Int, ttl: Int, length: Int) {
         self.timeMicroseconds = timeMicroseconds
         self.direction = direction
         self.flags = flags
@@ -45,15 +53,25 @@ public struct Handshake: Codable, Sendable, Equatable {
     /// SYNs sent after the first one, whatever their source port.
     public var synRetransmissions: Int
     /// What answered the first SYN-ACK-or-RST: `syn-ack`, `rst` or `no-response`.
-    public var wireReason: String
+    public var wireReason: WireReason
     /// The packets' flags in one short line, ACK written `A`: `S SA A RA`.
     public var compact: String
 
     /// Packets kept per port; memory stays bounded however often a port is retried.
     public static let packetLimit = 32
 
+    /// What answered the first SYN; the raw values are the report's `wire_reason` strings.
+    public enum WireReason: String, Codable, Sendable, Equatable, CaseIterable {
+        /// A SYN-ACK: something listens.
+        case synAck = "syn-ack"
+        /// A reset: nothing listens.
+        case reset = "rst"
+        /// Neither came back.
+        case noResponse = "no-response"
+    }
+
     public init(
-        packets: [HandshakePacket], wireRttMicroseconds: Int64?, synRetransmissions: Int, wireReason: String,
+        packets: [HandshakePacket], wireRttMicroseconds: Int64?, synRetransmissions: Int, wireReason: WireReason,
         compact: String
     ) {
         self.packets = packets
@@ -75,7 +93,8 @@ public struct Handshake: Codable, Sendable, Equatable {
 /// buffer, dropped by the interface.
 public struct CaptureStatistics: Codable, Sendable, Equatable {
     /// Packets that passed the filter (on Linux including the dropped ones). On `lo` each packet
-    /// is counted about twice: the kernel hands libpcap the sent and the received copy.
+    /// is counted once (the kernel is told to skip the sent copy; before Linux 4.20 it hands
+    /// libpcap the sent and the received copy, and both are counted).
     public var received: Int
     /// Packets lost because the kernel buffer was full; raise the buffer size if not 0.
     public var dropped: Int

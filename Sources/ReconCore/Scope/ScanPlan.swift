@@ -9,9 +9,12 @@ public struct ScanPlan: Sendable {
     /// The policy that admitted them.
     public let policy: ScopePolicy
 
-    /// Plans a scan. `interfaces` feeds the embedded default policy.
+    /// Plans a scan. `interfaces` feeds the embedded default policy. `excludedTargets`
+    /// (`--exclude`, nmap's) are addresses, blocks or names whose addresses are skipped inside
+    /// the targets' blocks and names; a denied address named outright is still refused.
     public static func make(
         targets specs: [String], ports portText: String, excludedPorts: String?, policyFiles: [String],
+        excludedTargets: [String] = [],
         interfaces: [InterfaceAddress], resolver: TargetResolver = TargetResolver()
     ) throws(ScanPlanError) -> ScanPlan {
         var ports: PortList
@@ -32,11 +35,24 @@ public struct ScanPlan: Sendable {
                 throw .invalidInput(error.description)
             }
         }
-        let resolved: [ResolvedTarget]
+        var resolved: [ResolvedTarget]
+        var excluded = Set<IPAddress>()
         do {
             resolved = try resolver.resolve(specs)
+            for target in try resolver.resolve(excludedTargets) { excluded.formUnion(target.addresses) }
         } catch {
             throw error.unresolved ? .unresolved(error.description) : .invalidInput(error.description)
+        }
+        if !excluded.isEmpty {
+            resolved = resolved.compactMap { target in
+                let named = IPAddress(target.spec) != nil
+                let kept = target.addresses.filter {
+                    !excluded.contains($0) || (named && !policy.decide($0).allowed)
+                }
+                return kept.isEmpty
+                    ? nil : ResolvedTarget(spec: target.spec, hostname: target.hostname, addresses: kept)
+            }
+            guard !resolved.isEmpty else { throw .invalidInput("every target address is excluded (--exclude)") }
         }
         do {
             return ScanPlan(targets: try policy.authorize(resolved), ports: ports, policy: policy)

@@ -94,11 +94,12 @@ public struct TargetResolver: Sendable {
         return ResolvedTarget(spec: text, hostname: text, addresses: unique)
     }
 
-    /// Reads a target list (`-iL`): targets separated by white space, `#` comments.
+    /// Reads a target list (`-iL`; `-` is standard input): targets separated by white space,
+    /// `#` comments.
     public static func readList(path: String) throws(TargetError) -> [String] {
         let text: String
         do {
-            text = try TextFile.read(path)
+            text = try TextFile.read(path == "-" ? "/dev/stdin" : path)
         } catch {
             throw TargetError(description: "target list \(path): \(error.description)")
         }

@@ -21,7 +21,8 @@ public enum PrintableBytes {
     /// The bytes of escaped text, as in a rules file's `q|...|`: `\r \n \t \0 \\ \xHH`, and a
     /// backslash before any other ASCII punctuation (such as the delimiter) keeps that character.
     /// Characters outside ASCII stand for their UTF-8 bytes.
-    public static func unescape(_ text: some StringProtocol) throws(EscapeError) -> [UInt8] {
+    /// With `token`, `\N` stands for those bytes (probe payloads); without, it is an error.
+    public static func unescape(_ text: some StringProtocol, token: [UInt8]? = nil) throws(EscapeError) -> [UInt8] {
         var bytes: [UInt8] = []
         var scalars = text.unicodeScalars.makeIterator()
         while let scalar = scalars.next() {
@@ -35,6 +36,7 @@ public enum PrintableBytes {
             case "n": bytes.append(0x0A)
             case "t": bytes.append(0x09)
             case "0": bytes.append(0x00)
+            case "N" where token != nil: bytes.append(contentsOf: token ?? [])
             case "x":
                 guard let high = scalars.next().flatMap(hexValue), let low = scalars.next().flatMap(hexValue) else {
                     throw EscapeError(description: "'\\x' needs two hex digits")

@@ -1,6 +1,11 @@
 /// The payload of a `probe ... send PAYLOAD` line: `q|escaped text|`, `hex|0a 1b ...|`, or either
 /// behind `frame` (a 4-byte big-endian length first) or `frame16` (a 2-byte one, as DNS over TCP).
-enum ProbePayload {
+/// In `q|...|`, `\N` stands for a token of four lowercase letters drawn for each connection (an
+/// IRC nickname no earlier connection still holds).
+public enum ProbePayload {
+    /// Where a `\N` stood, until `personalized` puts a connection's token there.
+    static let tokenMarker: [UInt8] = [0x00, 0xFF] + Array("nonce".utf8) + [0xFF]
+
     static func parse(_ scanner: inout RuleLineScanner) throws(RuleLineError) -> [UInt8] {
         if scanner.take("frame16") {
             let body = try plain(&scanner)
@@ -17,17 +22,42 @@ enum ProbePayload {
 
     private static func plain(_ scanner: inout RuleLineScanner) throws(RuleLineError) -> [UInt8] {
         if scanner.take("hex") {
-            return try hex(scanner.delimited("hex payload"))
+            return try withoutMarker(hex(scanner.delimited("hex payload")))
         }
         if scanner.take("q") {
             let text = try scanner.delimited("q payload", escapes: true)
+            let (literal, bytes): ([UInt8], [UInt8])
             do {
-                return try PrintableBytes.unescape(text)
+                (literal, bytes) = (try PrintableBytes.unescape(text, token: []), try PrintableBytes.unescape(text, token: tokenMarker))
             } catch {
                 throw RuleLineError("bad escape in q payload: \(error.description)")
             }
+            _ = try withoutMarker(literal)
+            return bytes
         }
         throw RuleLineError("expected a payload: q|text|, hex|bytes|, frame q|...| or frame hex|...|")
+    }
+
+    /// `bytes`, unless they hold the marker that `\N` leaves (which only `\N` may put there).
+    private static func withoutMarker(_ bytes: [UInt8]) throws(RuleLineError) -> [UInt8] {
+        guard bytes.firstRange(of: tokenMarker) == nil else {
+            throw RuleLineError("payload holds the bytes that stand for '\\N' (00 ff 6e 6f 6e 63 65 ff)")
+        }
+        return bytes
+    }
+
+    /// `payload` with a fresh token of four lowercase letters wherever its rule said `\N`; the
+    /// same token in every place, so that turns of one connection agree.
+    public static func personalized(_ payload: [UInt8], token: [UInt8]) -> [UInt8] {
+        guard payload.firstRange(of: tokenMarker) != nil else { return payload }
+        var bytes = payload
+        while let range = bytes.firstRange(of: tokenMarker) { bytes.replaceSubrange(range, with: token) }
+        return bytes
+    }
+
+    /// Four lowercase letters, drawn for one connection.
+    public static func connectionToken() -> [UInt8] {
+        (0..<4).map { _ in UInt8.random(in: UInt8(ascii: "a")...UInt8(ascii: "z")) }
     }
 
     /// Hex digit pairs, spaces allowed between pairs.

@@ -16,9 +16,12 @@ extension ServiceRules {
     public static let matchedReplyLimit = 16 * 1024
 
     /// Best identification from the replies (in the order given). Hard match beats softmatch;
-    /// earlier reply wins among equals; port table only if nothing matched (then method
+    /// among hard matches one with a version beats one with only a product, which beats one
+    /// with neither (a service often names itself to one probe and its version to another);
+    /// among those the reply to the probe named like the service, then the earlier reply wins; port table only if nothing matched (then method
     /// "port-table"). A reply is tried against its probe's rules (`tls-http` replies also against
-    /// `http` rules), then the `any` rules, in file order.
+    /// `http` rules), then the `any` rules, in file order; the first rule that matches a reply
+    /// is that reply's match.
     ///
     /// Each match is bounded by `budget`'s limits (a rule that reaches one does not match and is
     /// reported), all of them by its time (spent here; the rest is left for the next call), and
@@ -42,6 +45,10 @@ extension ServiceRules {
     ) -> Identification {
         var result = Identification()
         var softMatch: ServiceMatch?
+        /// The best hard match so far, and how much it tells (2 bare, 4 product, 6 version; one
+        /// more for the reply to the service's own probe).
+        var hardMatch: ServiceMatch?
+        var hardRank = 0
         replies: for reply in replies where !reply.bytes.isEmpty {
             let subject = MatchSubject(Array(reply.bytes.prefix(Self.matchedReplyLimit)))
             let place = reply.probe == ProbeName.banner ? ProbeName.banner : "reply \(reply.probe)"
@@ -73,15 +80,26 @@ extension ServiceRules {
                         match.probe = reply.probe
                         match.tunnel = match.tunnel ?? tunnel ?? (reply.probe == ProbeName.tlsHTTP ? .ssl : nil)
                         if !rule.isSoft {
-                            result.match = match
-                            return result
+                            // Among equals, the reply to the service's own probe (Redis's answer
+                            // to the redis probe rather than its error to another one).
+                            let rank =
+                                (match.version != nil ? 6 : match.product != nil ? 4 : 2)
+                                + (reply.probe == match.name ? 1 : 0)
+                            if rank >= 6 {
+                                result.match = match
+                                return result
+                            }
+                            if rank > hardRank { (hardMatch, hardRank) = (match, rank) }
+                            continue replies
                         }
                         softMatch = match
                     }
                 }
             }
         }
-        if let softMatch {
+        if let hardMatch {
+            result.match = hardMatch
+        } else if let softMatch {
             result.match = softMatch
         } else if let name = portTable[port] {
             result.match = ServiceMatch(name: name, method: .portTable, confidence: 3, tunnel: tunnel)

@@ -11,7 +11,8 @@ public struct ProbeReply: Sendable, Equatable {
     }
 }
 
-/// A probe to send: name, payload bytes, ports it is meant for (empty = any port).
+/// A probe to send: name, payload bytes, ports it is meant for (empty = any port), and the
+/// conversation around it: a greeting it waits for, and further turns on the same connection.
 public struct ServiceProbe: Sendable, Equatable {
     /// The name replies to it are filed under.
     public var name: String
@@ -19,11 +20,65 @@ public struct ServiceProbe: Sendable, Equatable {
     public var payload: [UInt8]
     /// The ports it is meant for; empty means any port.
     public var ports: Set<UInt16>
+    /// When set, the probe follows a greeting: it goes only to ports whose greeting this
+    /// matches, on a new connection, once that connection's greeting matches it again. When
+    /// nil, the probe goes to ports that stay silent.
+    public var greeting: ReplyExpectation?
+    /// Further turns on the same connection: once the reply so far matches a turn's
+    /// expectation, its bytes are sent; the reply goes on collecting after them.
+    public var turns: [ConversationTurn]
 
-    public init(name: String, payload: [UInt8], ports: Set<UInt16> = []) {
+    public init(
+        name: String, payload: [UInt8], ports: Set<UInt16> = [], greeting: ReplyExpectation? = nil,
+        turns: [ConversationTurn] = []
+    ) {
         self.name = name
         self.payload = payload
         self.ports = ports
+        self.greeting = greeting
+        self.turns = turns
+    }
+}
+
+/// One more turn of a conversation: when the reply so far matches `expect`, send `send`.
+public struct ConversationTurn: Sendable, Equatable {
+    public var expect: ReplyExpectation
+    public var send: [UInt8]
+
+    public init(expect: ReplyExpectation, send: [UInt8]) {
+        self.expect = expect
+        self.send = send
+    }
+}
+
+/// An `expect m|REGEX|` of a conversation: a PCRE2 pattern over the bytes read so far,
+/// matched within the standard limits on their first 16 KiB (a match that reaches a limit
+/// counts as not met).
+public struct ReplyExpectation: Sendable, Equatable, CustomStringConvertible {
+    let pattern: CompiledPattern
+
+    init(pattern: CompiledPattern) {
+        self.pattern = pattern
+    }
+
+    /// Compiles `source` with the options `i` and `s` as in match lines.
+    init(_ source: String, options: String = "") throws(RuleLineError) {
+        pattern = try CompiledPattern(source, ignoresCase: options.contains("i"), dotAll: options.contains("s"))
+    }
+
+    /// True when the pattern matches `bytes` (their first 16 KiB).
+    public func isMet(by bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return false }
+        if case .match = pattern.match(Array(bytes.prefix(ServiceRules.matchedReplyLimit))) { return true }
+        return false
+    }
+
+    public var description: String {
+        "m|\(pattern.source)|" + (pattern.ignoresCase ? "i" : "") + (pattern.dotAll ? "s" : "")
+    }
+
+    public static func == (left: ReplyExpectation, right: ReplyExpectation) -> Bool {
+        left.description == right.description
     }
 }
 

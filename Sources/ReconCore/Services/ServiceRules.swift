@@ -15,6 +15,11 @@ public struct ServiceRules: Sendable {
     private(set) var portTable: [UInt16: String] = [:]
     /// Match lines of nmap's file that recon could not use (regex or substitution unsupported).
     public private(set) var skippedMatchCount = 0
+    /// Of nmap's file: match lines recon read, match lines under probes recon does not send,
+    /// and those probes.
+    public internal(set) var nmapUsedMatchCount = 0
+    public internal(set) var nmapUnsentMatchCount = 0
+    public internal(set) var nmapUnsentProbeCount = 0
 
     /// How many custom probes (with a payload) there are.
     public var probeCount: Int { customProbes.count }
@@ -66,20 +71,32 @@ public struct ServiceRules: Sendable {
         merged.rulesByProbe.merge(other.rulesByProbe) { ours, theirs in ours + theirs }
         merged.portTable.merge(other.portTable) { ours, _ in ours }
         merged.skippedMatchCount += other.skippedMatchCount
+        merged.nmapUsedMatchCount += other.nmapUsedMatchCount
+        merged.nmapUnsentMatchCount += other.nmapUnsentMatchCount
+        merged.nmapUnsentProbeCount += other.nmapUnsentProbeCount
         merged.buildIndex()
         return merged
     }
 
     /// Custom probes to send to a silent port, in order: those whose ports include `port`
-    /// first, then the ones for any port, file order otherwise. Excludes banner/http/tls-http/any.
+    /// first, then the ones for any port, file order otherwise. Excludes banner/http/tls-http/any
+    /// and the probes that follow a greeting.
     public func probes(for port: UInt16) -> [ServiceProbe] {
-        customProbes.filter { $0.ports.contains(port) } + customProbes.filter { $0.ports.isEmpty }
+        let silent = customProbes.filter { $0.greeting == nil }
+        return silent.filter { $0.ports.contains(port) } + silent.filter { $0.ports.isEmpty }
     }
 
     /// The port-specific custom probes meant for other ports, in file order: worth a try on a
     /// silent port after the others, since services often run on unusual ports.
     public func otherProbes(for port: UInt16) -> [ServiceProbe] {
-        customProbes.filter { !$0.ports.isEmpty && !$0.ports.contains(port) }
+        customProbes.filter { $0.greeting == nil && !$0.ports.isEmpty && !$0.ports.contains(port) }
+    }
+
+    /// The probes that follow a greeting and whose expectation `greeting` meets, in file order
+    /// (those whose ports include `port` first).
+    public func greetingProbes(for port: UInt16, greeting: [UInt8]) -> [ServiceProbe] {
+        let following = customProbes.filter { $0.greeting?.isMet(by: greeting) == true }
+        return following.filter { $0.ports.contains(port) } + following.filter { !$0.ports.contains(port) }
     }
 
     /// True if a port-specific custom probe exists for this port (so it should be tried before HTTP).
@@ -92,7 +109,11 @@ public struct ServiceRules: Sendable {
         portTable[port]
     }
 
-    /// `probe NAME [ports PORTLIST] [send PAYLOAD]`; returns the section the next matches join.
+    /// Turns of one conversation at most (after its first send).
+    static let maximumTurns = 8
+
+    /// `probe NAME [ports PORTLIST] [expect m|RE|] [send PAYLOAD [expect m|RE| send PAYLOAD]...]`;
+    /// returns the section the next matches join.
     private mutating func addProbe(_ scanner: inout RuleLineScanner) throws(RuleLineError) -> String {
         guard let name = scanner.word() else { throw RuleLineError("'probe' needs a name") }
         guard name.unicodeScalars.allSatisfy(MatchRule.isNameCharacter) else {
@@ -100,6 +121,10 @@ public struct ServiceRules: Sendable {
         }
         var ports: Set<UInt16>?
         var payload: [UInt8]?
+        var greeting: ReplyExpectation?
+        var turns: [ConversationTurn] = []
+        /// An `expect` after a send, waiting for the send of its turn.
+        var pending: ReplyExpectation?
         while !scanner.isAtEnd() {
             switch scanner.word() {
             case "ports":
@@ -112,24 +137,61 @@ public struct ServiceRules: Sendable {
                     throw RuleLineError("bad port list: \(error.description)")
                 }
             case "send":
-                guard payload == nil else { throw RuleLineError("'send' given twice") }
-                payload = try ProbePayload.parse(&scanner)
+                let bytes = try ProbePayload.parse(&scanner)
+                if payload == nil {
+                    payload = bytes
+                } else if let expect = pending {
+                    guard turns.count < Self.maximumTurns else {
+                        throw RuleLineError("more than \(Self.maximumTurns) turns in one conversation")
+                    }
+                    turns.append(ConversationTurn(expect: expect, send: bytes))
+                    pending = nil
+                } else {
+                    throw RuleLineError("'send' after a 'send': put 'expect m|REGEX|' between them")
+                }
+            case "expect":
+                let expect = try Self.expectation(&scanner)
+                if payload == nil {
+                    guard greeting == nil else {
+                        throw RuleLineError("two greetings to expect before the first 'send'")
+                    }
+                    greeting = expect
+                } else {
+                    guard pending == nil else {
+                        throw RuleLineError("'expect' after an 'expect': put a 'send' between them")
+                    }
+                    pending = expect
+                }
             case let other:
-                throw RuleLineError("unexpected '\(other ?? "")': expected 'ports PORTLIST' or 'send PAYLOAD'")
+                throw RuleLineError(
+                    "unexpected '\(other ?? "")': expected 'ports PORTLIST', 'send PAYLOAD' or 'expect m|REGEX|'")
             }
         }
         if Self.builtInProbes.contains(name) {
-            guard payload == nil, ports == nil else {
-                throw RuleLineError("'\(name)' is built in: it takes no 'ports' or 'send'")
+            guard payload == nil, ports == nil, greeting == nil else {
+                throw RuleLineError("'\(name)' is built in: it takes no 'ports', 'send' or 'expect'")
             }
             return name
         }
         guard let payload else { throw RuleLineError("custom probe '\(name)' needs 'send PAYLOAD'") }
+        guard pending == nil else { throw RuleLineError("the last 'expect' needs a 'send' after it") }
         guard !customProbes.contains(where: { $0.name == name }) else {
             throw RuleLineError("probe '\(name)' is defined twice")
         }
-        customProbes.append(ServiceProbe(name: name, payload: payload, ports: ports ?? []))
+        customProbes.append(
+            ServiceProbe(name: name, payload: payload, ports: ports ?? [], greeting: greeting, turns: turns))
         return name
+    }
+
+    /// `m|REGEX|[is]` after `expect`.
+    private static func expectation(_ scanner: inout RuleLineScanner) throws(RuleLineError) -> ReplyExpectation {
+        guard scanner.take("m") else { throw RuleLineError("'expect' needs m|REGEX|") }
+        let regex = try scanner.delimited("the expected regex")
+        let options = scanner.letters()
+        if let bad = options.first(where: { $0 != "i" && $0 != "s" }) {
+            throw RuleLineError("unknown regex option '\(bad)' (only 'i' and 's')")
+        }
+        return try ReplyExpectation(regex, options: options)
     }
 
     /// `port PORTLIST SERVICE`: the first entry for a port wins.

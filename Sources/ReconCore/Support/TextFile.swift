@@ -114,3 +114,11 @@ extension Substring {
         split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
     }
 }
+
+/// Where recon's policies may be replaced from.
+public enum PolicyFolder {
+    /// The folder `RECON_POLICIES` names, whose rules files replace the built-in ones; nil when unset.
+    public static var fromEnvironment: String? {
+        getenv("RECON_POLICIES").flatMap { $0.pointee == 0 ? nil : String(cString: $0) }
+    }
+}
