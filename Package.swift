@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ReconCore", targets: ["ReconCore"]),
         .library(name: "ReconProbes", targets: ["ReconProbes"]),
         .library(name: "ReconCapture", targets: ["ReconCapture"]),
+        .library(name: "ReconStore", targets: ["ReconStore"]),
     ],
     traits: [
         .trait(name: "Capture", description: "Packet capture of the scan's own handshakes (libpcap)."),
@@ -22,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The scan store: SQLite (default) and PostgreSQL.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // Tests only: property-based tests on Swift Testing.
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -53,11 +58,24 @@ let package = Package(
             dependencies: ["ReconCore", .target(name: "CPcap", condition: .when(traits: ["Capture"]))],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReconStore",
+            dependencies: [
+                "ReconCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "recon",
             dependencies: [
                 "ReconCore",
                 "ReconProbes",
+                "ReconStore",
                 .target(name: "ReconCapture", condition: .when(traits: ["Capture"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -83,6 +101,11 @@ let package = Package(
                 "ReconCore",
                 "ReconTestSupport",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReconStoreTests",
+            dependencies: ["ReconStore", "ReconCore", "ReconTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

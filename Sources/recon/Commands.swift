@@ -21,17 +21,20 @@ struct ScanCommand: AsyncParsableCommand, ScanningCommand {
     @Flag(help: "Also audit what open ports disclose (implies --banner); see 'recon audit --help'.")
     var audit = false
     @OptionGroup var auditOptions: AuditArguments
+    @OptionGroup var store: StoreArguments
     var addressSpaceProblem: String? { ResourceLimits.addressSpaceProblem(probing: scan.banner || scan.http || audit) }
 
     func validate() throws {
         if auditOptions.anyGiven && !audit {
-            throw ValidationError("--fail-on, --waivers and --audit-rules need --audit (or use 'recon audit')")
+            throw ValidationError("--fail-on, --waivers, --audit-rules and --baseline need --audit (or 'recon audit')")
         }
+        try store.validate(baseline: auditOptions.baseline)
         try scan.validate(audit: audit)
     }
 
     mutating func run() async throws {
-        try await Recon.execute(scan, audit: audit ? try auditOptions.plan() : nil)
+        try await Recon.execute(
+            scan, audit: audit ? try auditOptions.plan() : nil, store: store, baseline: auditOptions.baseline)
     }
 }
 
@@ -47,17 +50,22 @@ struct AuditCommand: AsyncParsableCommand, ScanningCommand {
               recon audit 127.0.0.1 1-65535
               recon audit 127.0.0.1 1-1024 --format sarif -o recon.sarif --waivers waivers.policy
               recon audit localhost 22,80,443 --fail-on none --format json
+              recon audit 127.0.0.1 1-1024 --save --baseline 12    # fail only on findings new since run 12
             """)
 
     @OptionGroup var scan: ScanArguments
     @OptionGroup var auditOptions: AuditArguments
+    @OptionGroup var store: StoreArguments
 
     var addressSpaceProblem: String? { ResourceLimits.addressSpaceProblem(probing: true) }
 
-    func validate() throws { try scan.validate(audit: true) }
+    func validate() throws {
+        try store.validate(baseline: auditOptions.baseline)
+        try scan.validate(audit: true)
+    }
 
     mutating func run() async throws {
-        try await Recon.execute(scan, audit: try auditOptions.plan())
+        try await Recon.execute(scan, audit: try auditOptions.plan(), store: store, baseline: auditOptions.baseline)
     }
 }
 
@@ -74,9 +82,11 @@ struct AuditArguments: ParsableArguments {
         name: .customLong("audit-rules"), help: "Extra audit rules file (repeatable).",
         completion: .file(extensions: ["rules"]))
     var rulesFiles: [String] = []
+    @Option(help: "Known findings: a stored run's id or a JSON report; only new findings fail the run.")
+    var baseline: String?
 
     /// True when any audit option was given (they need an audit).
-    var anyGiven: Bool { failOn != nil || !waiverFiles.isEmpty || !rulesFiles.isEmpty }
+    var anyGiven: Bool { failOn != nil || !waiverFiles.isEmpty || !rulesFiles.isEmpty || baseline != nil }
 
     func validate() throws {
         if let failOn, AuditThreshold(failOn) == nil {

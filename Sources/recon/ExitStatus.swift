@@ -1,4 +1,5 @@
 import ReconCore
+import ReconStore
 
 /// recon's exit codes. Documented in the README (each case's meaning in its table); stable once published.
 enum ExitStatus: Int32 {
@@ -8,7 +9,9 @@ enum ExitStatus: Int32 {
     case outOfScope = 3  // a target is outside the scope policy; nothing was sent
     case unresolved = 4  // a host name did not resolve
     case captureUnavailable = 5  // --capture could not start
-    case findings = 6  // the audit found disclosures at or above --fail-on
+    case findings = 6  // the audit found disclosures at or above --fail-on (not waived, known or unhideable)
+    case changes = 7  // recon diff found changes
+    case storeUnavailable = 8  // the store could not be opened, reached, migrated or written
     case internalFailure = 70  // a fatal signal, reported in one line (see the shim)
     case interrupted = 130  // SIGINT; the partial report was written
     case terminated = 143  // SIGTERM; the partial report was written
@@ -32,5 +35,10 @@ extension ReconFailure {
             .unresolved: .unresolved, .outOfScope: .outOfScope, .resources: .failure,
         ]
         self.init(message: error.description, code: codes[error.kind] ?? .usage)
+    }
+
+    /// The failure of a store operation: bad input (2) or a store out of reach (8).
+    init(_ error: StoreError) {
+        self.init(message: error.description, code: error.kind == .usage ? .usage : .storeUnavailable)
     }
 }

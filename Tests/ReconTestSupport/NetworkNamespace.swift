@@ -172,6 +172,48 @@ public final class NetworkNamespace: @unchecked Sendable {
         throw TestSetupError("\(count) listeners did not start")
     }
 
+    /// Starts a listener on 127.0.0.1:`port` inside the namespace that sends `banner` to every
+    /// connection (and nothing when it is empty), until `stop` or `lifetime` seconds.
+    public func serve(port: UInt16, banner: String, lifetime: Int = 120) throws -> NamespaceListener {
+        let script = """
+            import socket, sys, time, threading
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); s.settimeout(0.2)
+            banner, end = sys.argv[2].encode().decode("unicode_escape").encode("latin-1"), time.monotonic() + int(sys.argv[3])
+            def answer(c):
+                try:
+                    c.sendall(banner); time.sleep(2); c.close()
+                except OSError: pass
+            while time.monotonic() < end:
+                try: c, _ = s.accept()
+                except socket.timeout: continue
+                threading.Thread(target=answer, args=(c,), daemon=True).start()
+            """
+        let command = try CommandRunner.start(
+            "/usr/sbin/ip", ["netns", "exec", name, "python3", "-c", script, String(port), banner, String(lifetime)])
+        let listener = NamespaceListener(command: command, namespace: self, port: port)
+        for _ in 0..<100 {
+            if try run(["ss", "-Htln", "sport = :\(port)"]).stdout.contains("LISTEN") { return listener }
+            usleep(20_000)
+        }
+        listener.stop()
+        throw TestSetupError("listener on \(port) did not start")
+    }
+
+    /// Connects the namespace to `bridge` (a bridge of the root namespace the test made) with a
+    /// veth pair, and gives its end `address` (`198.18.20.11/24`).
+    public func attach(bridge: String, address: String) throws {
+        let serial = name.split(separator: "-").last.map(String.init) ?? "0"
+        let outside = "rcv\(getpid() % 100_000)x\(serial)"
+        let inside = "rcn\(serial)"
+        try Self.check(
+            CommandRunner.run(
+                "/usr/sbin/ip", ["link", "add", outside, "type", "veth", "peer", "name", inside, "netns", name]))
+        try Self.check(CommandRunner.run("/usr/sbin/ip", ["link", "set", outside, "master", bridge, "up"]))
+        try Self.check(run(["ip", "addr", "add", address, "dev", inside]))
+        try Self.check(run(["ip", "link", "set", inside, "up"]))
+    }
+
     /// Packets counted by the rules of the namespace's OUTPUT chain (needs a counting rule added
     /// first); throws if the chain cannot be listed or has no rule.
     public func outputPackets() throws -> Int {
@@ -195,7 +237,37 @@ public final class NetworkNamespace: @unchecked Sendable {
         _ = try? CommandRunner.run("/usr/sbin/ip", ["netns", "del", name])
     }
 
-    private static func check(_ result: CommandResult) throws {
+    static func check(_ result: CommandResult) throws {
         guard result.status == 0 else { throw TestSetupError(result.stderr) }
     }
+}
+
+/// A listener started in a namespace (`NetworkNamespace.serve`); `stop` ends it and waits until
+/// its port no longer listens.
+public final class NamespaceListener: @unchecked Sendable {
+    private let command: RunningCommand
+    private let namespace: NetworkNamespace
+    private var stopped = false
+    public let port: UInt16
+
+    init(command: RunningCommand, namespace: NetworkNamespace, port: UInt16) {
+        self.command = command
+        self.namespace = namespace
+        self.port = port
+    }
+
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        command.signal(SIGKILL)
+        _ = try? command.finish(timeout: 5)
+        for _ in 0..<100 {
+            guard (try? namespace.run(["ss", "-Htln", "sport = :\(port)"]).stdout.contains("LISTEN")) == true else {
+                return
+            }
+            usleep(20_000)
+        }
+    }
+
+    deinit { stop() }
 }

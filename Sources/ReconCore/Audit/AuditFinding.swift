@@ -23,10 +23,13 @@ public struct AuditFinding: Codable, Sendable, Equatable {
     public var fingerprint: String
     /// The waiver that applies, if any; a waived finding never fails a run.
     public var waiver: AppliedWaiver?
+    /// With `--baseline`: new, unchanged (known: never fails the run) or absent (gone since).
+    public var baselineState: BaselineState?
 
     enum CodingKeys: String, CodingKey {
         case rule, severity, title, message, host, hostname, port, service, evidence, remediation, hideable
         case fingerprint, waiver
+        case baselineState = "baseline_state"
     }
 
     /// `HOST:PORT`, IPv6 addresses in brackets.

@@ -21,10 +21,12 @@ public enum AuditThreshold: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// True if `finding` fails the run: severe enough, hideable, and not waived.
+    /// True if `finding` fails the run: severe enough, hideable, not waived, and not known
+    /// from the baseline.
     public func fails(_ finding: AuditFinding) -> Bool {
         guard case .atLeast(let minimum) = self else { return false }
         return finding.severity >= minimum && finding.hideable && finding.waiver == nil
+            && finding.baselineState != .unchanged && finding.baselineState != .absent
     }
 }
 
@@ -45,15 +47,20 @@ public struct AuditSummary: Codable, Sendable, Equatable {
     public var failed: Bool
     /// Every waiver read, whether it expired, and how many findings it selected.
     public var waivers: [WaiverStatus]
+    /// With `--baseline`: the comparison with it.
+    public var baseline: BaselineSummary?
 
     enum CodingKeys: String, CodingKey {
-        case rules, counts, waived, failing, failed, waivers
+        case rules, counts, waived, failing, failed, waivers, baseline
         case ruleCount = "rule_count"
         case failOn = "fail_on"
         case cannotHide = "cannot_hide"
     }
 
-    public init(rules: AuditRules, threshold: AuditThreshold, findings: [AuditFinding], waivers: [WaiverStatus]) {
+    public init(
+        rules: AuditRules, threshold: AuditThreshold, findings: [AuditFinding], waivers: [WaiverStatus],
+        baseline: BaselineSummary? = nil
+    ) {
         self.rules = rules.sources
         ruleCount = rules.rules.count
         failOn = threshold.description
@@ -65,6 +72,7 @@ public struct AuditSummary: Codable, Sendable, Equatable {
         failing = findings.filter(threshold.fails).count
         failed = failing > 0
         self.waivers = waivers
+        self.baseline = baseline
     }
 }
 

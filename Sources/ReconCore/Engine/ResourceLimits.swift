@@ -36,12 +36,29 @@ public enum ResourceLimits {
         max(1, min(openFileLimit - reservedDescriptors, maximumWindow))
     }
 
-    /// Address space a run needs, in bytes: the runtime, its threads' stacks (a few per core)
-    /// and the scan's buffers; probing adds SwiftNIO's event loops and TLS. Measured on 2 cores:
-    /// a plain scan failed below ~80 MiB of `ulimit -v`, a probing one below ~150 MiB.
+    /// Address space a run needs, in bytes: what the process has mapped already (the binary and
+    /// its libraries: Foundation's ICU data alone is 40 MiB), then the runtime's threads' stacks (a
+    /// few per core) and the scan's buffers; probing adds SwiftNIO's event loops and TLS. Measured
+    /// on 2 cores over a 45 MiB start: a plain scan failed below ~80 MiB of `ulimit -v`, a
+    /// probing one below ~150 MiB.
     public static func requiredAddressSpace(probing: Bool) -> Int {
         let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return (probing ? 128 + 48 * cores : 64 + 16 * cores) << 20
+        return mappedAddressSpace() + ((probing ? 64 + 48 * cores : 20 + 16 * cores) << 20)
+    }
+
+    /// The address space the process has mapped now (`VmSize`), from `/proc/self/statm`; 45 MiB
+    /// (a start without Foundation) when it cannot be read.
+    static func mappedAddressSpace() -> Int {
+        let fallback = 45 << 20
+        let descriptor = open("/proc/self/statm", O_RDONLY)
+        guard descriptor >= 0 else { return fallback }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0, let pages = Int(String(decoding: buffer[..<count].prefix { $0 != 0x20 }, as: UTF8.self)),
+            pages > 0
+        else { return fallback }
+        return pages * max(4096, sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// Why the address-space limit (`ulimit -v`) is too low for a run, in one line, or nil when it

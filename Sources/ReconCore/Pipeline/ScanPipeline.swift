@@ -44,7 +44,7 @@ public struct ScanPipeline: Sendable {
             endedAt: request.startedAt, listing: request.listing)
         let layout = engine.layout(workItems: targets.count * request.plan.ports.ports.count)
         let header = ReportBuilder.runInfo(outcome: nil, layout: layout, context: context)
-        for sink in sinks { sink.begin(run: header, targets: targets) }
+        for sink in sinks { await sink.begin(run: header, targets: targets) }
 
         // A listed port goes to the sinks at once, unless its handshake (known when the capture
         // stops) or, for an open port, what probing learns is still to come.
@@ -107,7 +107,7 @@ public struct ScanPipeline: Sendable {
             }
         }
         progress?.enter(.done)
-        for sink in sinks { sink.end(report) }
+        for sink in sinks { await sink.end(report) }
         var localErrors: [String: Int] = [:]
         for tally in hostTallies { localErrors.merge(tally.localErrors, uniquingKeysWith: +) }
         var result = ScanResult(report: report, failure: nil, stopSignal: outcome.stopSignal)
@@ -138,7 +138,7 @@ public struct ScanPipeline: Sendable {
     }
 
     /// Runs the audit rules over what probing found, applies the waivers (noting which have
-    /// expired), and puts findings and verdict into the report.
+    /// expired) and the baseline, and puts findings and verdict into the report.
     private func addFindings(_ audit: AuditPlan, to report: inout ScanReport) {
         let today = String(Timestamp.rfc3339(clock()).prefix(10))
         let stopSignal = self.stopSignal
@@ -148,9 +148,16 @@ public struct ScanPipeline: Sendable {
         for waiver in waivers where waiver.expired {
             notice("waiver \(waiver.origin) expired on \(waiver.expires ?? "?"); it no longer applies")
         }
-        report.findings = findings
+        var baseline: BaselineSummary?
+        var marked = findings
+        if let known = audit.baseline {
+            let compared = known.apply(to: findings)
+            marked = compared.findings
+            baseline = BaselineSummary(source: known.source, findings: marked, absent: compared.absent)
+        }
+        report.findings = marked
         report.audit = AuditSummary(
-            rules: audit.rules, threshold: audit.threshold, findings: findings, waivers: waivers)
+            rules: audit.rules, threshold: audit.threshold, findings: marked, waivers: waivers, baseline: baseline)
     }
 }
 

@@ -36,11 +36,14 @@ public struct AuditPlan: Sendable {
     public let rules: AuditRules
     public let waivers: Waivers
     public let threshold: AuditThreshold
+    /// `--baseline`: findings already known, which never fail the run.
+    public var baseline: AuditBaseline?
 
-    public init(rules: AuditRules, waivers: Waivers, threshold: AuditThreshold) {
+    public init(rules: AuditRules, waivers: Waivers, threshold: AuditThreshold, baseline: AuditBaseline? = nil) {
         self.rules = rules
         self.waivers = waivers
         self.threshold = threshold
+        self.baseline = baseline
     }
 
     /// The plan of `--audit-rules`, `--waivers` and `--fail-on` (default `low`): rules as

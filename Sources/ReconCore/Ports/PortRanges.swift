@@ -76,3 +76,58 @@ public struct PortRanges: Sendable, Equatable, CustomStringConvertible {
             .joined(separator: ",")
     }
 }
+
+extension PortRanges {
+    /// The set of the ports in `ranges` (in any order, overlapping or not).
+    public init(ranges: some Sequence<ClosedRange<UInt16>>) {
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = self.ranges.last, Int(range.lowerBound) <= Int(last.upperBound) + 1 {
+                if range.upperBound > last.upperBound {
+                    self.ranges[self.ranges.count - 1] = last.lowerBound...range.upperBound
+                }
+            } else {
+                self.ranges.append(range)
+            }
+        }
+        count = self.ranges.reduce(0) { $0 + $1.count }
+    }
+
+    /// The ports in this set and in `other`.
+    public func intersection(_ other: PortRanges) -> PortRanges {
+        var result: [ClosedRange<UInt16>] = []
+        var (left, right) = (0, 0)
+        while left < ranges.count && right < other.ranges.count {
+            let (a, b) = (ranges[left], other.ranges[right])
+            let low = max(a.lowerBound, b.lowerBound)
+            let high = min(a.upperBound, b.upperBound)
+            if low <= high { result.append(low...high) }
+            if a.upperBound < b.upperBound { left += 1 } else { right += 1 }
+        }
+        return PortRanges(ranges: result)
+    }
+
+    /// The ports in this set and not in `other`.
+    public func subtracting(_ other: PortRanges) -> PortRanges {
+        var result: [ClosedRange<UInt16>] = []
+        var right = 0
+        for range in ranges {
+            var low = Int(range.lowerBound)
+            let high = Int(range.upperBound)
+            while right < other.ranges.count && Int(other.ranges[right].upperBound) < low { right += 1 }
+            var index = right
+            while low <= high && index < other.ranges.count && Int(other.ranges[index].lowerBound) <= high {
+                let cut = other.ranges[index]
+                if Int(cut.lowerBound) > low { result.append(UInt16(low)...UInt16(Int(cut.lowerBound) - 1)) }
+                low = max(low, Int(cut.upperBound) + 1)
+                index += 1
+            }
+            if low <= high { result.append(UInt16(low)...UInt16(high)) }
+        }
+        return PortRanges(ranges: result)
+    }
+
+    /// The ports in this set or in `other`.
+    public func union(_ other: PortRanges) -> PortRanges {
+        PortRanges(ranges: ranges + other.ranges)
+    }
+}

@@ -12,13 +12,20 @@ enum FindingsTable {
         if summary.cannotHide > 0 { out += ", \(summary.cannotHide) cannot be hidden" }
         out += "; fail-on \(summary.failOn): "
         out += summary.failed ? "FAIL (\(summary.failing) finding\(summary.failing == 1 ? "" : "s"))\n" : "pass\n"
+        if let baseline = summary.baseline {
+            out +=
+                TerminalText.escaped(
+                    "baseline \(baseline.source): \(baseline.new) new, \(baseline.unchanged) known, "
+                        + "\(baseline.absent) gone") + "\n"
+        }
         for waiver in summary.waivers where waiver.expired || waiver.matched == 0 {
             let state = waiver.expired ? "expired on \(waiver.expires ?? "?")" : "matched nothing"
             out += TerminalText.escaped("waiver \(waiver.origin) (\(waiver.selector)) \(state)") + "\n"
         }
-        guard !findings.isEmpty else { return out }
-        let width = max(8, findings.map { endpoint($0).count }.max() ?? 0)
-        for finding in findings {
+        let listed = findings + (summary.baseline?.absentFindings ?? [])
+        guard !listed.isEmpty else { return out }
+        let width = max(8, listed.map { endpoint($0).count }.max() ?? 0)
+        for finding in listed {
             let severity = TableRendering.pad(finding.severity.rawValue.uppercased(), 7)
             let code = [AuditSeverity.high: "31", .medium: "33", .low: "36", .info: "2"][finding.severity] ?? "0"
             out += "\n" + (colour ? "\u{1B}[\(code)m\(severity)\u{1B}[0m" : severity)
@@ -28,6 +35,12 @@ enum FindingsTable {
             if !finding.hideable { message += " [cannot be hidden]" }
             if let waiver = finding.waiver {
                 message += " [waived: \(waiver.reason)" + (waiver.expires.map { " until \($0)" } ?? "") + "]"
+            }
+            switch finding.baselineState {
+            case .new: message += " [new]"
+            case .unchanged: message += " [known: in the baseline]"
+            case .absent: message += " [gone: in the baseline, not found now]"
+            case nil: break
             }
             // Messages carry the service's words ($1...), locations its header names, waivers and
             // remediations a file's: all escaped.

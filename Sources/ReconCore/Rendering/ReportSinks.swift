@@ -5,20 +5,21 @@ public protocol ReportOutput: Sendable {
     func write(_ bytes: [UInt8])
 }
 
-/// One output format, fed as the scan goes: the run header first, then each listed port once it
-/// is final (with what probing and capture found), then the finished report. A sink keeps only
-/// what its format needs; `port` may be called from several threads at once.
+/// One output format (or the store), fed as the scan goes: the run header first, then each
+/// listed port once it is final (with what probing and capture found), then the finished report.
+/// A sink keeps only what its format needs; `port` may be called from several threads at once.
+/// `begin` and `end` may wait (a database write); sinks get them in order, one after the other.
 public protocol ReportSink: Sendable {
     /// The scan is about to start on `targets`.
-    func begin(run: RunInfo, targets: [AuthorizedTarget])
+    func begin(run: RunInfo, targets: [AuthorizedTarget]) async
     /// A listed port of host `host` (index into the targets), final.
     func port(_ host: Int, _ entry: PortEntry)
     /// The scan is over (complete or not): `report` holds the listed ports, summaries and findings.
-    func end(_ report: ScanReport)
+    func end(_ report: ScanReport) async
 }
 
 extension ReportSink {
-    public func begin(run: RunInfo, targets: [AuthorizedTarget]) {}
+    public func begin(run: RunInfo, targets: [AuthorizedTarget]) async {}
     public func port(_ host: Int, _ entry: PortEntry) {}
 }
 

@@ -21,7 +21,8 @@ public struct SARIFRendering: Sendable {
 
     /// The SARIF log of `report`'s findings, described by `rules`.
     public func document(_ report: ScanReport, rules: AuditRules) -> [UInt8] {
-        let findings = report.findings ?? []
+        // With a baseline, the findings gone since are results too (`baselineState: absent`).
+        let findings = (report.findings ?? []) + (report.audit?.baseline?.absentFindings ?? [])
         var ruleIDs: [String] = []
         for finding in findings where !ruleIDs.contains(finding.rule) { ruleIDs.append(finding.rule) }
         let descriptors = ruleIDs.map { id in Descriptor(rules.rule(id), id: id) }
@@ -153,6 +154,7 @@ public struct SARIFRendering: Sendable {
         var message: Text
         var locations: [Location]
         var partialFingerprints: [String: String]
+        var baselineState: String?
         var suppressions: [Suppression]?
         var properties: ResultProperties
 
@@ -172,6 +174,7 @@ public struct SARIFRendering: Sendable {
                     ])
             ]
             partialFingerprints = [SARIFRendering.fingerprintKey: finding.fingerprint]
+            baselineState = finding.baselineState?.rawValue
             suppressions = finding.waiver.map { waiver in
                 [Suppression(kind: "external", status: "accepted", justification: waiver.reason)]
             }

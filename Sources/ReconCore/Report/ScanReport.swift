@@ -24,6 +24,18 @@ public struct ScanReport: Codable, Sendable, Equatable {
     public var findings: [AuditFinding]?
     /// With an audit: rules, threshold, counts, waivers and the verdict.
     public var audit: AuditSummary?
+
+    public init(
+        schema: String, run: RunInfo, hosts: [HostReport], summary: StateCounts, findings: [AuditFinding]? = nil,
+        audit: AuditSummary? = nil
+    ) {
+        self.schema = schema
+        self.run = run
+        self.hosts = hosts
+        self.summary = summary
+        self.findings = findings
+        self.audit = audit
+    }
 }
 
 /// How and when the scan ran.

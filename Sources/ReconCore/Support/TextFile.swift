@@ -11,6 +11,11 @@ public enum TextFile {
 
     /// The file's text; invalid UTF-8 is repaired. Throws a one-line reason.
     public static func read(_ path: String) throws(TextFileError) -> String {
+        String(decoding: try bytes(path, limit: maximumSize), as: UTF8.self)
+    }
+
+    /// The file's bytes, at most `limit` of them (a larger file is refused). Throws a one-line reason.
+    public static func bytes(_ path: String, limit: Int) throws(TextFileError) -> [UInt8] {
         guard let file = fopen(path, "rb") else {
             throw TextFileError(description: "cannot read: \(String(cString: strerror(errno)))")
         }
@@ -20,8 +25,8 @@ public enum TextFile {
         while true {
             let count = fread(&chunk, 1, chunk.count, file)
             if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
-            if bytes.count > maximumSize {
-                throw TextFileError(description: "larger than \(maximumSize >> 20) MiB")
+            if bytes.count > limit {
+                throw TextFileError(description: "larger than \(limit >> 20) MiB")
             }
             if count < chunk.count {
                 if ferror(file) != 0 {
@@ -30,7 +35,7 @@ public enum TextFile {
                 break
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }
 

@@ -21,7 +21,7 @@ public struct ConsoleOptions: Sendable, Equatable {
 /// refuse the run), progress and notices on standard error, open ports shown as they are found
 /// when the table goes to the terminal, the pipeline run, and what went wrong writing.
 public struct ConsoleRun: Sendable {
-    public let request: ScanRequest
+    public var request: ScanRequest
     public let destinations: [ReportDestination]
     /// States the table lists one by one (`--show`).
     public let shown: Set<PortState>
@@ -44,9 +44,12 @@ public struct ConsoleRun: Sendable {
         if !console.quiet { standardError.write("recon: \(TerminalText.oneLine(text))\n") }
     }
 
-    /// Opens the outputs and runs `pipeline` into them; throws when an output cannot be created.
-    /// A write that failed (other than a closed pipe) is in the result's `writeError`.
-    public func run(_ pipeline: ScanPipeline, capture: (any HandshakeCapture)?) async throws(SetupError) -> ScanResult {
+    /// Opens the outputs and runs `pipeline` into them, then into `extraSinks` (such as the
+    /// store); throws when an output cannot be created. A write that failed (other than a closed
+    /// pipe) is in the result's `writeError`.
+    public func run(
+        _ pipeline: ScanPipeline, capture: (any HandshakeCapture)?, extraSinks: [any ReportSink] = []
+    ) async throws(SetupError) -> ScanResult {
         for note in request.notes { notice(note) }
         var outputs: [FileOutput] = []
         for destination in destinations {
@@ -71,7 +74,7 @@ public struct ConsoleRun: Sendable {
         pipeline.progress = display?.progress
         pipeline.notice = { [self] in notice($0) }
         display?.display.start()
-        var result = await pipeline.run(request, capture: capture, sinks: sinks)
+        var result = await pipeline.run(request, capture: capture, sinks: sinks + extraSinks)
         display?.display.stop()
         if console.verbose, let report = result.report { for line in Self.timingLines(report) { notice(line) } }
         if let failed = outputs.first(where: { $0.failure != 0 && $0.failure != EPIPE }) {
