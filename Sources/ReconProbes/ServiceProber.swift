@@ -599,7 +599,9 @@ struct ProbeSession {
                 until: ownBudget ? .now() + .nanoseconds(budget) : within(budget))
             if let greetingWait { plan.greetingWait = min(.nanoseconds(greetingWait), deadline - .now()) }
             plan.awaitGreeting = awaitGreeting
-            plan.turns = turns.map { ConversationTurn(expect: $0.expect, send: ProbePayload.personalized($0.send, token: token)) }
+            plan.turns = turns.map {
+                ConversationTurn(expect: $0.expect, send: ProbePayload.personalized($0.send, token: token))
+            }
             let started = NIODeadline.now()
             let result = await exchanger.run(plan, to: address)
             guard result.ended == .local else { return result }

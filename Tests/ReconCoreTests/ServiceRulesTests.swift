@@ -110,7 +110,8 @@ struct ServiceRulesTests {
         #expect(ProbePayload.personalized(probe.payload, token: token) == Array("NICK r".utf8) + token + [13, 10])
         // `\\N` is a backslash and an N, not a token.
         #expect(
-            ProbePayload.personalized(probe.turns[0].send, token: token) == Array("WHOIS r".utf8) + token + Array("\\N".utf8))
+            ProbePayload.personalized(probe.turns[0].send, token: token) == Array("WHOIS r".utf8) + token
+                + Array("\\N".utf8))
         #expect(ProbePayload.personalized([1, 2, 3], token: token) == [1, 2, 3])
         let tokens = Set((0..<50).map { _ in ProbePayload.connectionToken() })
         #expect(tokens.count > 40, "tokens repeat: \(tokens.count) of 50 distinct")

@@ -16,8 +16,10 @@ struct StoreTests {
         var report = try JSONDecoder().decode(ScanReport.self, from: data)
         report.hosts[0].ports[0].handshake = Handshake(
             packets: [
-                HandshakePacket(timeMicroseconds: 0, direction: .outbound, flags: "S", window: 65495, ttl: 64, length: 0),
-                HandshakePacket(timeMicroseconds: 31, direction: .inbound, flags: "S.", window: 65483, ttl: 64, length: 0),
+                HandshakePacket(
+                    timeMicroseconds: 0, direction: .outbound, flags: "S", window: 65495, ttl: 64, length: 0),
+                HandshakePacket(
+                    timeMicroseconds: 31, direction: .inbound, flags: "S.", window: 65483, ttl: 64, length: 0),
             ], wireRttMicroseconds: 31, synRetransmissions: 0, wireReason: .synAck, compact: "S SA")
         report.hosts[0].ports[3].banner = CapturedBytes([0, 0xFF, 0x1B, 0x0D, 0x0A, 0x80], truncated: true)
         return report

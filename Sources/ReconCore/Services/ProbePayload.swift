@@ -28,7 +28,9 @@ public enum ProbePayload {
             let text = try scanner.delimited("q payload", escapes: true)
             let (literal, bytes): ([UInt8], [UInt8])
             do {
-                (literal, bytes) = (try PrintableBytes.unescape(text, token: []), try PrintableBytes.unescape(text, token: tokenMarker))
+                (literal, bytes) = (
+                    try PrintableBytes.unescape(text, token: []), try PrintableBytes.unescape(text, token: tokenMarker)
+                )
             } catch {
                 throw RuleLineError("bad escape in q payload: \(error.description)")
             }
