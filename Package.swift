@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ReconProbes", targets: ["ReconProbes"]),
         .library(name: "ReconCapture", targets: ["ReconCapture"]),
         .library(name: "ReconStore", targets: ["ReconStore"]),
+        .library(name: "ReconRunner", targets: ["ReconRunner"]),
     ],
     traits: [
         .trait(name: "Capture", description: "Packet capture of the scan's own handshakes (libpcap)."),
@@ -70,13 +71,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ReconRunner",
+            dependencies: [
+                "ReconCore", "ReconProbes", "ReconStore", "CReconShim",
+                .target(name: "ReconCapture", condition: .when(traits: ["Capture"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "recon",
             dependencies: [
-                "ReconCore",
-                "ReconProbes",
-                "ReconStore",
-                .target(name: "ReconCapture", condition: .when(traits: ["Capture"])),
+                "ReconCore", "ReconRunner", "ReconStore", "CReconShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ReconCore
+import ReconRunner
 
 /// A command that scans: its address-space need is checked before anything else runs.
 protocol ScanningCommand {

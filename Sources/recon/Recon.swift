@@ -1,6 +1,7 @@
 import ArgumentParser
 import CReconShim
 import ReconCore
+import ReconRunner
 
 #if canImport(Glibc)
     import Glibc
@@ -23,7 +24,9 @@ struct Recon: AsyncParsableCommand {
     static func execute(_ arguments: ScanArguments, audit: AuditPlan?, store: StoreArguments, baseline: String?)
         async throws
     {
-        let status = try await ScanInvocation(arguments, audit: audit, store: store, baseline: baseline).run()
+        let choice = StoreChoice(save: store.save, database: store.db, baseline: baseline)
+        let runner = try ScanRunner(arguments.settings(audit: audit != nil), audit: audit, store: choice, version: version)
+        let status = await runner.run()
         if status != .success { throw ExitCode(status.rawValue) }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ReconCore
+import ReconRunner
 import ReconStore
 
 /// `--save` and `--db`, for `recon scan` and `recon audit`.

@@ -10,27 +10,39 @@ import ReconStore
     import ReconCapture
 #endif
 
-/// One `recon scan` or `recon audit` run: the settings checked into a request, the library's
-/// pipeline run on the console into the chosen outputs, and its result turned into an exit status.
-struct ScanInvocation {
+/// Where a run is saved and what its audit compares with: `--save`, `--db`, `--baseline`.
+public struct StoreChoice: Sendable {
+    public var save = false
+    public var database: String?
+    public var baseline: String?
+
+    public init(save: Bool = false, database: String? = nil, baseline: String? = nil) {
+        (self.save, self.database, self.baseline) = (save, database, baseline)
+    }
+}
+
+/// One `recon scan` or `recon audit` run: the settings checked into a request, the store opened,
+/// the library's pipeline run on the console into the chosen outputs (and the store), and its
+/// result turned into an exit status.
+public struct ScanRunner {
     let settings: ScanSettings
     let console: ConsoleRun
     let prober: ServiceProber?
-    let store: StoreArguments
-    let baseline: String?
+    let store: StoreChoice
 
-    init(_ arguments: ScanArguments, audit: AuditPlan?, store: StoreArguments, baseline: String?) throws(ReconFailure) {
+    /// Checks `settings` into a request (scope, targets, ports, outputs, rules) before anything
+    /// is sent; `version` names recon in the report and the HTTP probe's User-Agent.
+    public init(_ settings: ScanSettings, audit: AuditPlan?, store: StoreChoice, version: String) throws(ReconFailure) {
         let startedAt = Timestamp.now()
-        settings = arguments.settings(audit: audit != nil)
-        (self.store, self.baseline) = (store, baseline)
+        (self.settings, self.store) = (settings, store)
         do throws(SetupError) {
             let request = try settings.request(
-                audit: audit, version: Recon.version,
+                audit: audit, version: version,
                 commandLine: StoreLocation.redactingPasswords(Array(CommandLine.arguments.dropFirst())),
                 startedAt: startedAt)
             console = try settings.consoleRun(request)
             prober = try ServiceProber.make(
-                settings, audit: audit, policies: PolicyFolder.fromEnvironment, userAgent: "recon/\(Recon.version)")
+                settings, audit: audit, policies: PolicyFolder.fromEnvironment, userAgent: "recon/\(version)")
         } catch {
             throw ReconFailure(error)
         }
@@ -38,13 +50,13 @@ struct ScanInvocation {
 
     /// Opens the store and starts the capture (if asked) before any output is opened (a refused
     /// run leaves an existing report as it was), runs the scan, and says how it ended.
-    func run() async -> ExitStatus {
+    public func run() async -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         recon_install_stop_handlers()
         let session: ScanStoreSession
         do {
             session = try await ScanStoreSession.prepare(
-                save: store.save, database: store.db, baseline: baseline,
+                save: store.save, database: store.database, baseline: store.baseline,
                 command: console.request.audit == nil ? "scan" : "audit", environment: StoreLocation.processEnvironment)
         } catch {
             ReconFailure(error).report()

@@ -2,7 +2,7 @@ import ReconCore
 import ReconStore
 
 /// recon's exit codes. Documented in the README (each case's meaning in its table); stable once published.
-enum ExitStatus: Int32 {
+public enum ExitStatus: Int32 {
     case success = 0  // the run ended and its report was written
     case failure = 1  // recon failed: output, local resources (ports untested/unprobed), a limit too low
     case usage = 2  // bad input: arguments, ports, targets, a file, an output that cannot be created
@@ -18,11 +18,17 @@ enum ExitStatus: Int32 {
 }
 
 /// A failure with its one-line message and exit code; thrown by subcommands, printed by `main`.
-struct ReconFailure: Error {
-    let message: String
-    let code: ExitStatus
+public struct ReconFailure: Error {
+    public let message: String
+    public let code: ExitStatus
 
-    func report() {
+    public init(message: String, code: ExitStatus) {
+        self.message = message
+        self.code = code
+    }
+
+    /// Writes the message on standard error.
+    public func report() {
         // Messages quote input and replies: one line, escaped, at most 200 characters.
         FileOutput.standardError.write("recon: \(TerminalText.oneLine(message))\n")
     }
@@ -30,7 +36,7 @@ struct ReconFailure: Error {
 
 extension ReconFailure {
     /// The failure of a scan that could not be set up, with the exit code of its kind.
-    init(_ error: SetupError) {
+    public init(_ error: SetupError) {
         let codes: [SetupError.Kind: ExitStatus] = [
             .unresolved: .unresolved, .outOfScope: .outOfScope, .resources: .failure,
         ]
@@ -38,7 +44,7 @@ extension ReconFailure {
     }
 
     /// The failure of a store operation: bad input (2) or a store out of reach (8).
-    init(_ error: StoreError) {
+    public init(_ error: StoreError) {
         self.init(message: error.description, code: error.kind == .usage ? .usage : .storeUnavailable)
     }
 }
