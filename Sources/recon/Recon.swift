@@ -25,7 +25,8 @@ struct Recon: AsyncParsableCommand {
         async throws
     {
         let choice = StoreChoice(save: store.save, database: store.db, baseline: baseline)
-        let runner = try ScanRunner(arguments.settings(audit: audit != nil), audit: audit, store: choice, version: version)
+        let runner = try ScanRunner(
+            arguments.settings(audit: audit != nil), audit: audit, store: choice, version: version)
         let status = await runner.run()
         if status != .success { throw ExitCode(status.rawValue) }
     }
