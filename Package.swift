@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ReconProbes", targets: ["ReconProbes"]),
         .library(name: "ReconCapture", targets: ["ReconCapture"]),
         .library(name: "ReconStore", targets: ["ReconStore"]),
+        .library(name: "ReconNmapXML", targets: ["ReconNmapXML"]),
     ],
     traits: [
         .trait(name: "Capture", description: "Packet capture of the scan's own handshakes (libpcap)."),
@@ -58,10 +59,13 @@ let package = Package(
             dependencies: ["ReconCore", .target(name: "CPcap", condition: .when(traits: ["Capture"]))],
             swiftSettings: swiftSettings
         ),
+        // Report files in nmap's XML, read with Foundation's XMLParser (ReconCore links no XML parser).
+        .target(name: "ReconNmapXML", dependencies: ["ReconCore"], swiftSettings: swiftSettings),
         .target(
             name: "ReconStore",
             dependencies: [
                 "ReconCore",
+                "ReconNmapXML",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconCLITests",
-            dependencies: ["ReconCore", "ReconProbes", "ReconTestSupport"],
+            dependencies: ["ReconCore", "ReconProbes", "ReconNmapXML", "ReconTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]
