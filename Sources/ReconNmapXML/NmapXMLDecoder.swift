@@ -71,15 +71,24 @@ public struct NmapXMLDecoder: ReportFileDecoder {
         }
     }
 
-    /// The offset of `needle` in `bytes` at or after `from`.
+    /// The offset of `needle` in `bytes` at or after `from` (memchr to each candidate first byte,
+    /// memcmp for the rest: the whole file is searched).
     private static func contains(_ bytes: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
-        guard let first = needle.first, bytes.count >= needle.count else { return nil }
-        var index = from
-        while index <= bytes.count - needle.count {
-            if bytes[index] == first && bytes[index..<index + needle.count].elementsEqual(needle) { return index }
-            index += 1
+        guard let first = needle.first else { return nil }
+        return bytes.withUnsafeBytes { haystack -> Int? in
+            needle.withUnsafeBytes { pattern -> Int? in
+                guard let base = haystack.baseAddress, let start = pattern.baseAddress else { return nil }
+                var offset = from
+                while offset + pattern.count <= haystack.count {
+                    guard let hit = memchr(base + offset, Int32(first), haystack.count - pattern.count + 1 - offset)
+                    else { return nil }
+                    let position = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(hit, start, pattern.count) == 0 { return position }
+                    offset = position + 1
+                }
+                return nil
+            }
         }
-        return nil
     }
 
     // MARK: The run
@@ -228,14 +237,20 @@ public struct NmapXMLDecoder: ReportFileDecoder {
         }
     }
 
-    /// A port list attribute (`22,80,47300-47310`); empty is none.
+    /// A port list attribute (`22,80,47300-47310`, as nmap and recon write `ports=`); empty is
+    /// none. Read as ranges, never port by port: every host of a large scan has one.
     static func portRanges(_ text: String, at place: String) throws(ReportDecodingError) -> PortRanges {
-        guard !text.isEmpty else { return PortRanges() }
-        do {
-            return PortRanges(try PortList(parsing: text).ports)
-        } catch {
-            throw ReportDecodingError("\(place): ports=\"\(text)\" is not a port list: \(error.description)")
+        var ranges: [ClosedRange<UInt16>] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) where !text.isEmpty {
+            let bounds = item.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let low = bounds.first.flatMap({ UInt16($0) }), let high = UInt16(bounds.last ?? ""),
+                low >= 1, low <= high
+            else {
+                throw ReportDecodingError("\(place): ports=\"\(text)\" is not a port list ('\(item)')")
+            }
+            ranges.append(low...high)
         }
+        return PortRanges(ranges: ranges)
     }
 
     /// `<service>` and its `<cpe>`s. `method="table"` is the port table; anything else was probed.

@@ -195,6 +195,13 @@ struct NmapXMLDiffTests {
                     + "<state state=\"unfiltered\" reason=\"reset\"/></port></ports></host></nmaprun>",
                 "port 80/tcp of 127.0.0.1: state 'unfiltered' is not one recon compares"
             ),
+            (
+                "bad-ports",
+                "<nmaprun><scaninfo protocol=\"tcp\" services=\"1-9\"/><host><address addr=\"::1\" addrtype=\"ipv6\"/>"
+                    + "<ports><extraports state=\"closed\" count=\"9\"><extrareasons reason=\"conn-refused\" "
+                    + "count=\"9\" ports=\"1-x\"/></extraports></ports></host></nmaprun>",
+                "<extrareasons> of ::1: ports=\"1-x\" is not a port list ('1-x')"
+            ),
         ]
         for (name, text, message) in cases {
             let path = "\(folder)/\(name).xml"
@@ -241,6 +248,13 @@ struct NmapXMLDiffTests {
         #expect(reader.failure?.hasPrefix("not well-formed XML") == true, "\(reader.failure ?? "accepted")")
         #expect(reader.run == nil)
         #expect(elapsed < .seconds(2))
+        // The early refusal reads the DOCTYPE's quotes: a '[' inside them is no internal subset.
+        #expect(throws: Never.self) {
+            try NmapXMLDecoder.refuseDeclarations(Array("<!DOCTYPE nmaprun SYSTEM \"a[b.dtd\"><nmaprun/>".utf8))
+        }
+        #expect(throws: ReportDecodingError.self) {
+            try NmapXMLDecoder.refuseDeclarations(Array("<!DOCTYPE nmaprun SYSTEM \"a>b\" [ ]><nmaprun/>".utf8))
+        }
         let undeclared = NmapXMLReader { _ in }
         undeclared.parse(Array("<nmaprun args=\"&passwd;\"/>".utf8))
         #expect(undeclared.failure == NmapXMLDecoder.entityRefusal && undeclared.run == nil)
