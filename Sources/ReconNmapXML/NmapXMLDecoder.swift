@@ -12,10 +12,10 @@ import ReconCore
 /// script as the banner bytes) and the closed ports of `<extraports>` (`<extrareasons ports>`).
 /// nmap XML holds no audit findings: the report has none, as a scan that was no audit.
 ///
-/// States other than open, closed, filtered and recon's error (`unfiltered`, `open|filtered`, from scans recon
-/// does not make) are refused. Reasons recon has no word for read as the state's usual reason;
-/// reasons never make a change on their own. Hosts that are not up were not port-scanned and are
-/// left out, as are non-TCP ports.
+/// States other than open, closed, filtered and recon's error (`unfiltered`, `open|filtered`:
+/// scans recon does not make) are refused. Reasons recon has no word for read as the state's
+/// usual reason; reasons never make a change on their own. Hosts that are not up were not
+/// port-scanned and are left out, as are non-TCP ports.
 public struct NmapXMLDecoder: ReportFileDecoder {
     static let entityRefusal =
         "uses XML entities or a DTD internal subset, which nmap's XML never does: refused"
@@ -41,6 +41,7 @@ public struct NmapXMLDecoder: ReportFileDecoder {
             summary.open += host.summary.open
             summary.closed += host.summary.closed
             summary.filtered += host.summary.filtered
+            summary.error += host.summary.error
         }
         return ScanReport(schema: ReportFile.nmapXMLSchema, run: info, hosts: hosts, summary: summary)
     }
@@ -114,10 +115,10 @@ public struct NmapXMLDecoder: ReportFileDecoder {
         }
         // recon's own XML says `args="recon ..."`; nmap's `args="nmap ..."`.
         let words = (run["args"] ?? "").split(separator: " ").map(String.init)
-        let tool = words.first.map { ($0 as NSString).lastPathComponent } ?? run["scanner"] ?? "nmap"
+        let program = words.first.map { ($0 as NSString).lastPathComponent }
         let started = run["start"].flatMap(Int.init).map(rfc3339) ?? run["startstr"] ?? ""
         return RunInfo(
-            tool: tool == "recon" ? "recon" : run["scanner"] ?? "nmap", version: run["version"] ?? "",
+            tool: program == "recon" ? "recon" : run["scanner"] ?? "nmap", version: run["version"] ?? "",
             arguments: Array(words.dropFirst()), started: started,
             ended: finished?["time"].flatMap(Int.init).map(rfc3339) ?? "",
             elapsedSeconds: finished?["elapsed"].flatMap(Double.init) ?? 0, complete: complete,
