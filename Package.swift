@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ReconCapture", targets: ["ReconCapture"]),
         .library(name: "ReconStore", targets: ["ReconStore"]),
         .library(name: "ReconRunner", targets: ["ReconRunner"]),
+        .library(name: "ReconNmapXML", targets: ["ReconNmapXML"]),
     ],
     traits: [
         .trait(name: "Capture", description: "Packet capture of the scan's own handshakes (libpcap)."),
@@ -59,10 +60,13 @@ let package = Package(
             dependencies: ["ReconCore", .target(name: "CPcap", condition: .when(traits: ["Capture"]))],
             swiftSettings: swiftSettings
         ),
+        // Report files in nmap's XML, read with Foundation's XMLParser (ReconCore links no XML parser).
+        .target(name: "ReconNmapXML", dependencies: ["ReconCore"], swiftSettings: swiftSettings),
         .target(
             name: "ReconStore",
             dependencies: [
                 "ReconCore",
+                "ReconNmapXML",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconCLITests",
-            dependencies: ["ReconCore", "ReconProbes", "ReconTestSupport"],
+            dependencies: ["ReconCore", "ReconProbes", "ReconNmapXML", "ReconTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

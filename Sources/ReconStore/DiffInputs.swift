@@ -1,6 +1,8 @@
 import ReconCore
+import ReconNmapXML
 
-/// Finds what `recon diff` compares: two operands, each a stored run's id or a report file, or
+/// Finds what `recon diff` compares: two operands, each a stored run's id or a report file (recon
+/// JSON or nmap XML, `ReportFormats.all`), or
 /// none (the store's last two complete runs over the same targets from the same scanner). The
 /// store is opened only when a run is involved: two files need no database.
 public enum DiffInputs {
@@ -30,7 +32,8 @@ public enum DiffInputs {
                     resolved.append(DiffOperand(run: id, scanner: scanner, report: report))
                 case .file(let path):
                     do {
-                        resolved.append(DiffOperand(file: path, report: try ReportFile.read(path)))
+                        resolved.append(
+                            DiffOperand(file: path, report: try ReportFile.read(path, decoders: ReportFormats.all)))
                     } catch {
                         throw StoreError(.usage, error.description)
                     }

@@ -1,4 +1,5 @@
 import ReconCore
+import ReconNmapXML
 import Synchronization
 
 #if canImport(Glibc)
@@ -83,7 +84,7 @@ public struct ScanStoreSession: Sendable {
                     known = AuditBaseline(source: "run \(id)", findings: findings)
                 case .file(let path):
                     do {
-                        known = try AuditBaseline(reportFile: path)
+                        known = try AuditBaseline(reportFile: path, decoders: ReportFormats.all)
                     } catch {
                         throw StoreError(.usage, "baseline \(error.description)")
                     }

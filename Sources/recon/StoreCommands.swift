@@ -52,14 +52,16 @@ struct HistoryCommand: AsyncParsableCommand {
 /// `recon diff [OLD NEW]`: what changed between two runs or report files; exit 7 on changes.
 struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "diff", abstract: "Compare two scans (stored runs or JSON reports); exit 7 when they differ.",
+        commandName: "diff",
+        abstract: "Compare two scans (stored runs, JSON reports or nmap XML); exit 7 when they differ.",
         discussion: """
             Without operands: the store's last two complete runs over the same targets.
               recon diff                     recon diff 12 15
               recon diff old.json new.json   recon diff 12 new.json --format json
+              recon diff nmap-old.xml new.json  (nmap -oX, or recon --format xml)
             """)
 
-    @Argument(help: "Two stored run ids or recon JSON reports (a file named with digits: ./12).")
+    @Argument(help: "Two stored run ids or report files: recon JSON or nmap XML (a file named with digits: ./12).")
     var operands: [String] = []
     @Option(help: "Store: an SQLite file, or postgresql://USER@HOST:PORT/DB (default: ~/.local/share/recon).")
     var db: String?

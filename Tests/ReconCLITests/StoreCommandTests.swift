@@ -335,10 +335,19 @@ struct StoreCommandTests {
             #expect(result.status == 2, "\(arguments)")
             #expect(result.stderr.contains(message), "\(result.stderr)")
         }
+        // nmap XML is read (NmapXMLDiffTests), but an nmaprun that scanned no TCP ports compares nothing.
         try withTemporaryFile("<?xml version=\"1.0\"?>\n<nmaprun/>\n", suffix: ".xml") { xml in
             let result = try CommandRunner.recon(["diff", xml, xml])
             #expect(result.status == 2)
-            #expect(result.stderr.contains("XML reports (nmap XML) cannot be read yet"), "\(result.stderr)")
+            #expect(result.stderr.contains("no TCP port scan in it"), "\(result.stderr)")
+        }
+        try withTemporaryFile("scan of 127.0.0.1\n", suffix: ".txt") { text in
+            let result = try CommandRunner.recon(["diff", text, text])
+            #expect(result.status == 2)
+            #expect(
+                result.stderr.hasSuffix(
+                    ": not a recon JSON report (recon-scan/1 or recon-scan/2) or nmap XML (<nmaprun>)\n"),
+                "\(result.stderr)")
         }
     }
 

@@ -145,7 +145,7 @@ struct DiffTests {
         #expect(!Self.diff(v2, v1).changed)
         // And a v1 document decodes through the report file reader.
         let bytes = Array(try JSONEncoder().encode(v1))
-        let read = try ReportFile.decode(bytes, path: "v1.json")
+        let read = try ReportFile.decode(bytes, path: "v1.json", decoders: [ReconJSONDecoder()])
         #expect(read.schema == "recon-scan/1")
         #expect(read.hosts[0].ports.count == 100)
     }
@@ -206,12 +206,19 @@ struct DiffTests {
         #expect(table.hasSuffix("2 changes: 1 opened, 1 service changed\n"))
     }
 
-    @Test func xmlOperandsAreRefusedClearly() {
-        #expect(throws: ReportFileError.self) {
-            try ReportFile.decode(Array("<?xml version=\"1.0\"?><nmaprun/>".utf8), path: "scan.xml")
+    /// Without a decoder for it (ReconCore reads only JSON; nmap XML is `ReconNmapXML`'s), a format
+    /// is refused by name; a JSON schema recon does not know is refused too.
+    @Test func unknownFormatsAndSchemasAreRefusedClearly() {
+        do {
+            _ = try ReportFile.decode(
+                Array("<?xml version=\"1.0\"?><nmaprun/>".utf8), path: "scan.xml", decoders: [ReconJSONDecoder()])
+            Issue.record("XML was accepted by the JSON decoder")
+        } catch {
+            #expect(error.description == "scan.xml: not a recon JSON report (recon-scan/1 or recon-scan/2)")
         }
         do {
-            _ = try ReportFile.decode(Array(#"{"schema":"recon-scan/9"}"#.utf8), path: "x.json")
+            _ = try ReportFile.decode(
+                Array(#"{"schema":"recon-scan/9"}"#.utf8), path: "x.json", decoders: [ReconJSONDecoder()])
             Issue.record("a schema this recon does not know was accepted")
         } catch {
             #expect(

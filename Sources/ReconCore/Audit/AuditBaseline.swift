@@ -19,12 +19,17 @@ public struct AuditBaseline: Sendable, Equatable {
         self.findings = findings
     }
 
-    /// The baseline of a saved report (`recon-scan` JSON v1 or v2); one that holds no audit is
-    /// refused, since an empty baseline would silently make every finding new.
-    public init(reportFile path: String) throws(ReportFileError) {
-        let report = try ReportFile.read(path)
+    /// The baseline of a saved report (`recon-scan` JSON v1 or v2), read by the first of
+    /// `decoders` that recognizes it; one that holds no audit is refused, since an empty baseline
+    /// would silently make every finding new. nmap XML never holds findings: refused as such.
+    public init(reportFile path: String, decoders: [any ReportFileDecoder]) throws(ReportFileError) {
+        let report = try ReportFile.read(path, decoders: decoders)
         guard let findings = report.findings else {
-            throw ReportFileError(path: path, message: "holds no audit (write the baseline with recon audit)")
+            let message =
+                report.schema == ReportFile.nmapXMLSchema
+                ? "is nmap XML, which holds no findings (write the baseline with recon audit --format json)"
+                : "holds no audit (write the baseline with recon audit)"
+            throw ReportFileError(path: path, message: message)
         }
         self.init(source: path, findings: findings)
     }

@@ -46,7 +46,10 @@ public struct DiffRendering: Sendable {
             out += "  " + TerminalText.escaped(line(change)) + "\n"
         }
         if diff.old.audited != diff.new.audited {
-            out += "\nFindings not compared: only the \(diff.old.audited ? "old" : "new") scan is an audit\n"
+            let other = diff.old.audited ? diff.new : diff.old
+            let why =
+                other.schema == ReportFile.nmapXMLSchema ? " (the other is nmap XML, which holds no findings)" : ""
+            out += "\nFindings not compared: only the \(diff.old.audited ? "old" : "new") scan is an audit\(why)\n"
         }
         if !diff.notCompared.isEmpty { out += "\n" }
         for ports in diff.notCompared {

@@ -26,7 +26,7 @@ public struct DiffSide: Codable, Sendable, Equatable {
     public var path: String?
     /// The machine that saved the run (its host name), for a stored run.
     public var scanner: String?
-    /// The report's schema (`recon-scan/1` or `recon-scan/2`).
+    /// The report's schema (`recon-scan/1` or `recon-scan/2`), or `nmap-xml` for nmap XML.
     public var schema: String
     /// When the scan started.
     public var started: String

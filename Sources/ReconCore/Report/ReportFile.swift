@@ -4,33 +4,37 @@
     import Foundation
 #endif
 
-/// Reads a saved report back (for `recon diff` operands and `recon audit --baseline FILE`): the
-/// `recon-scan` JSON document of schema version 1 or 2. Each format is one `ReportFileDecoder`;
-/// the first whose `recognizes` accepts the file's first bytes decodes it.
+/// Reads a saved report back (for `recon diff` operands and `recon audit --baseline FILE`). Each
+/// format is one `ReportFileDecoder`, and the caller says which it reads: this library decodes
+/// recon's JSON (`ReconJSONDecoder`); nmap XML needs Foundation's XML parser, which ReconCore does
+/// not link, so its decoder lives in `ReconNmapXML` (`ReportFormats.all` lists both). The first
+/// decoder whose `recognizes` accepts the file's first bytes decodes it.
 public enum ReportFile {
     /// Files larger than this are refused (a full-range report of 65,536 hosts stays far below).
     public static let maximumSize = 1 << 30
 
-    /// The decoders tried in order. nmap XML (`--format xml`) plugs in here: a decoder that
-    /// recognizes `<?xml` / `<nmaprun` and maps `<host>`/`<port>`/`<extraports>` to a `ScanReport`.
-    public static let decoders: [any ReportFileDecoder] = [ReconJSONDecoder(), UnsupportedXMLDecoder()]
+    /// The `schema` of a report read from nmap XML, which has no schema of its own (and no findings).
+    public static let nmapXMLSchema = "nmap-xml"
 
-    /// The report in the file at `path`.
-    public static func read(_ path: String) throws(ReportFileError) -> ScanReport {
+    /// The report in the file at `path`, read by the first of `decoders` that recognizes it.
+    public static func read(_ path: String, decoders: [any ReportFileDecoder]) throws(ReportFileError) -> ScanReport {
         let bytes: [UInt8]
         do {
             bytes = try TextFile.bytes(path, limit: maximumSize)
         } catch {
             throw ReportFileError(path: path, message: error.description)
         }
-        return try decode(bytes, path: path)
+        return try decode(bytes, path: path, decoders: decoders)
     }
 
     /// The report in `bytes`, read from `path` (named in errors).
-    public static func decode(_ bytes: [UInt8], path: String) throws(ReportFileError) -> ScanReport {
+    public static func decode(_ bytes: [UInt8], path: String, decoders: [any ReportFileDecoder])
+        throws(ReportFileError) -> ScanReport
+    {
         let start = bytes.drop { [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
         guard let decoder = decoders.first(where: { $0.recognizes(start.prefix(256)) }) else {
-            throw ReportFileError(path: path, message: "not a recon JSON report (recon-scan/1 or recon-scan/2)")
+            let formats = decoders.map(\.format).joined(separator: " or ")
+            throw ReportFileError(path: path, message: "not \(formats.isEmpty ? "a readable report" : formats)")
         }
         do {
             return try decoder.decode(bytes)
@@ -42,6 +46,8 @@ public enum ReportFile {
 
 /// One report file format that `ReportFile` can read.
 public protocol ReportFileDecoder: Sendable {
+    /// The format in a few words, for errors: `a recon JSON report (recon-scan/1 or recon-scan/2)`.
+    var format: String { get }
     /// True when `head` (the file's first bytes, leading white space skipped) looks like this format.
     func recognizes(_ head: ArraySlice<UInt8>) -> Bool
     /// The report; throws a one-line reason.
@@ -63,6 +69,8 @@ public struct ReconJSONDecoder: ReportFileDecoder {
     public static let schemas = ["recon-scan/1", ScanReport.schemaIdentifier]
 
     public init() {}
+
+    public var format: String { "a recon JSON report (recon-scan/1 or recon-scan/2)" }
 
     public func recognizes(_ head: ArraySlice<UInt8>) -> Bool { head.first == UInt8(ascii: "{") }
 
@@ -102,15 +110,6 @@ public struct ReconJSONDecoder: ReportFileDecoder {
         @unknown default:
             return "\(error)"
         }
-    }
-}
-
-/// Recognizes XML so that an nmap XML operand gets a clear answer until its decoder exists.
-struct UnsupportedXMLDecoder: ReportFileDecoder {
-    func recognizes(_ head: ArraySlice<UInt8>) -> Bool { head.first == UInt8(ascii: "<") }
-
-    func decode(_ bytes: [UInt8]) throws(ReportDecodingError) -> ScanReport {
-        throw ReportDecodingError("XML reports (nmap XML) cannot be read yet: give a recon JSON report (--format json)")
     }
 }
 

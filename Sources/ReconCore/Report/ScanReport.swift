@@ -66,6 +66,27 @@ public struct RunInfo: Codable, Sendable, Equatable {
     /// With `--capture`: interfaces, filter, pcap file and drop counters.
     public var capture: CaptureSummary?
 
+    public init(
+        tool: String, version: String, arguments: [String], started: String, ended: String,
+        elapsedSeconds: Double, complete: Bool, interruptedBy: String?, ports: String, portCount: Int,
+        policy: [String], options: RunOptions, localFailures: Int, capture: CaptureSummary? = nil
+    ) {
+        self.tool = tool
+        self.version = version
+        self.arguments = arguments
+        self.started = started
+        self.ended = ended
+        self.elapsedSeconds = elapsedSeconds
+        self.complete = complete
+        self.interruptedBy = interruptedBy
+        self.ports = ports
+        self.portCount = portCount
+        self.policy = policy
+        self.options = options
+        self.localFailures = localFailures
+        self.capture = capture
+    }
+
     enum CodingKeys: String, CodingKey {
         case tool, version, arguments, started, ended, complete, ports, policy, options, capture
         case elapsedSeconds = "elapsed_s"
@@ -88,6 +109,20 @@ public struct RunOptions: Codable, Sendable, Equatable {
     public var threads: Int
     /// Connects per second, when limited.
     public var rate: Double?
+
+    public init(
+        timeoutMode: String, timeoutMs: Double? = nil, minTimeoutMs: Double? = nil, maxTimeoutMs: Double? = nil,
+        retries: Int, concurrency: Int, threads: Int, rate: Double? = nil
+    ) {
+        self.timeoutMode = timeoutMode
+        self.timeoutMs = timeoutMs
+        self.minTimeoutMs = minTimeoutMs
+        self.maxTimeoutMs = maxTimeoutMs
+        self.retries = retries
+        self.concurrency = concurrency
+        self.threads = threads
+        self.rate = rate
+    }
 
     enum CodingKeys: String, CodingKey {
         case retries, concurrency, threads, rate
@@ -117,6 +152,20 @@ public struct HostReport: Codable, Sendable, Equatable {
     public var summary: StateCounts
     /// Round-trip figures learned on this host.
     public var timing: HostTiming
+
+    public init(
+        address: String, family: String, hostname: String?, scopeRule: String, ports: [PortEntry],
+        closed: PortSummary?, summary: StateCounts, timing: HostTiming
+    ) {
+        self.address = address
+        self.family = family
+        self.hostname = hostname
+        self.scopeRule = scopeRule
+        self.ports = ports
+        self.closed = closed
+        self.summary = summary
+        self.timing = timing
+    }
 
     enum CodingKeys: String, CodingKey {
         case address, family, hostname, ports, closed, summary, timing
@@ -300,6 +349,12 @@ public struct HostTiming: Codable, Sendable, Equatable {
     public var rttvarMs: Double?
     /// The connect timeout in force at the end, in milliseconds.
     public var timeoutMs: Double
+
+    public init(srttMs: Double?, rttvarMs: Double?, timeoutMs: Double) {
+        self.srttMs = srttMs
+        self.rttvarMs = rttvarMs
+        self.timeoutMs = timeoutMs
+    }
 
     enum CodingKeys: String, CodingKey {
         case srttMs = "srtt_ms"
