@@ -149,7 +149,9 @@ struct NmapXMLDiffTests {
         #expect(mixed.status == 7)
         // States only: nmap without -sV names services from its port table, recon probed nothing.
         func states(_ diff: ScanDiff?) -> [String] {
-            (diff?.changes ?? []).map { "\($0.kind.rawValue) \($0.port) \($0.old?.state ?? "-")>\($0.new?.state ?? "-")" }
+            (diff?.changes ?? []).map {
+                "\($0.kind.rawValue) \($0.port) \($0.old?.state ?? "-")>\($0.new?.state ?? "-")"
+            }
         }
         #expect(states(mixedDiff) == states(nmapDiff) && states(mixedDiff).count == 2)
         // nmap's file really was read: its run, the closed ports it collapsed and the listed ones.
