@@ -19,6 +19,10 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzWaivers", [.product(name: "ReconCore", package: "recon")]),
     ("FuzzNmapServiceProbes", [.product(name: "ReconCore", package: "recon")]),
     ("FuzzHTTPResponse", [.product(name: "ReconCore", package: "recon")]),
+    (
+        "FuzzNmapXML",
+        [.product(name: "ReconCore", package: "recon"), .product(name: "ReconNmapXML", package: "recon")]
+    ),
     ("FuzzTLSServerHello", ["ReconProbesTLS"]),
     (
         "FuzzPacketDecoder",

@@ -4,7 +4,7 @@
 #   Fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 seconds, every target)
 #
 # Targets: port-list targets scope-policy service-rules audit-rules waivers nmap-service-probes
-# http-response tls-server-hello packet-decoder.
+# http-response nmap-xml tls-server-hello packet-decoder.
 #
 # Each target starts from its checked-in seeds (Fuzz/corpus/TARGET, read only) and keeps what it
 # finds in the scratch folder (FUZZ_WORK, default Fuzz/.work, ignored by git): new corpus entries
@@ -34,6 +34,7 @@ audit-rules FuzzAuditRules 4096
 waivers FuzzWaivers 4096
 nmap-service-probes FuzzNmapServiceProbes 4096
 http-response FuzzHTTPResponse 8192
+nmap-xml FuzzNmapXML 16384
 tls-server-hello FuzzTLSServerHello 1024
 packet-decoder FuzzPacketDecoder 256
 "

@@ -196,6 +196,33 @@ def http_seeds():
     return raw
 
 
+def nmap_xml_seeds():
+    """recon's XML (the golden file), an nmap-shaped one, and the hostile shapes the tests use."""
+    golden = (ROOT / "Tests" / "golden" / "report.xml").read_text()
+    nmap = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n'
+        '<nmaprun scanner="nmap" args="nmap -sT -Pn -n -p 1-100 127.0.0.1 -oX a.xml" start="1700000000" '
+        'startstr="Tue Nov 14 22:13:20 2023" version="7.93" xmloutputversion="1.05">\n'
+        '<scaninfo type="connect" protocol="tcp" numservices="100" services="1-100"/>\n'
+        '<host starttime="1700000000" endtime="1700000001"><status state="up" reason="user-set" reason_ttl="0"/>\n'
+        '<address addr="127.0.0.1" addrtype="ipv4"/><hostnames><hostname name="localhost" type="user"/></hostnames>\n'
+        '<ports><extraports state="closed" count="98">\n'
+        '<extrareasons reason="conn-refused" count="98" proto="tcp" ports="1-21,23-79,81-100"/></extraports>\n'
+        '<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="0"/>'
+        '<service name="ssh" product="OpenSSH" version="9.2p1" method="probed" conf="10">'
+        '<cpe>cpe:/a:openbsd:openssh:9.2p1</cpe></service>'
+        '<script id="banner" output="SSH-2.0-OpenSSH_9.2p1\\x0D"/></port>\n'
+        '<port protocol="tcp" portid="80"><state state="filtered" reason="no-response" reason_ttl="0"/>'
+        '<service name="http" method="table" conf="3"/></port>\n'
+        '</ports><times srtt="45" rttvar="5000" to="100000"/></host>\n'
+        '<runstats><finished time="1700000001" timestr="x" elapsed="0.10" summary="x" exit="success"/>'
+        '<hosts up="1" down="0" total="1"/></runstats></nmaprun>\n'
+    )
+    laughs = '<?xml version="1.0"?><!DOCTYPE nmaprun [<!ENTITY a "aa"><!ENTITY b "&a;&a;">]><nmaprun args="&b;"/>'
+    external = '<?xml version="1.0"?><!DOCTYPE nmaprun [<!ENTITY x SYSTEM "file:///etc/hostname">]><nmaprun>&x;</nmaprun>'
+    return [golden, nmap, laughs, external, "<nmaprun/>", "<foo/>", nmap[: len(nmap) // 2]]
+
+
 def write(target, seeds):
     folder = CORPUS / target
     folder.mkdir(parents=True, exist_ok=True)
@@ -242,6 +269,7 @@ def main():
     write("nmap-service-probes", nmap + [s for n in nmap for s in sections(n, ("Probe ",))])
 
     write("http-response", http_seeds())
+    write("nmap-xml", nmap_xml_seeds())
     write("tls-server-hello", tls_seeds())
     write("packet-decoder", packet_seeds())
 

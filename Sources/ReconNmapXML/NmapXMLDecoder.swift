@@ -1,4 +1,3 @@
-import Foundation
 import ReconCore
 
 #if canImport(Glibc)
@@ -28,6 +27,7 @@ public struct NmapXMLDecoder: ReportFileDecoder {
 
     public func decode(_ bytes: [UInt8]) throws(ReportDecodingError) -> ScanReport {
         try Self.refuseDeclarations(bytes)
+        try Self.refuseForeignEncodings(bytes)
         var hosts: [HostReport] = []
         let reader = NmapXMLReader { element throws(ReportDecodingError) in
             if let host = try Self.host(element) { hosts.append(host) }
@@ -72,6 +72,44 @@ public struct NmapXMLDecoder: ReportFileDecoder {
         }
     }
 
+    /// Refuses, before any parsing, an XML declaration naming an encoding other than UTF-8 or
+    /// ASCII (nmap writes UTF-8), and one whose encoding cannot be read: libxml2 switches to the
+    /// declared encoding through iconv, and `encoding="UTF-7"` crashes it there (fuzz finding F3).
+    /// Every `<?xml ` in the file counts, up to its `?>` (or the end).
+    static func refuseForeignEncodings(_ bytes: [UInt8]) throws(ReportDecodingError) {
+        var searchFrom = 0
+        while let start = contains(bytes, Array("<?xml".utf8), from: searchFrom) {
+            let end = contains(bytes, Array("?>".utf8), from: start + 5) ?? bytes.count
+            searchFrom = end
+            guard start + 5 < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start + 5]) else { continue }
+            var at = start + 5
+            while let found = contains(bytes, Array("encoding".utf8), from: at), found < end {
+                var index = found + 8
+                func skipSpace() { while index < end, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 } }
+                skipSpace()
+                guard index < end, bytes[index] == UInt8(ascii: "=") else { throw ReportDecodingError(encodingRefusal) }
+                index += 1
+                skipSpace()
+                guard index < end, bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "'") else {
+                    throw ReportDecodingError(encodingRefusal)
+                }
+                let quote = bytes[index]
+                let valueStart = index + 1
+                guard let valueEnd = bytes[valueStart..<end].firstIndex(of: quote) else {
+                    throw ReportDecodingError(encodingRefusal)
+                }
+                let name = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self).lowercased()
+                guard ["utf-8", "utf8", "us-ascii", "ascii"].contains(name) else {
+                    throw ReportDecodingError(
+                        "declares the encoding '\(TerminalText.oneLine(String(name.prefix(40))))': nmap XML is UTF-8")
+                }
+                at = valueEnd
+            }
+        }
+    }
+
+    private static let encodingRefusal = "has an XML declaration whose encoding cannot be read (nmap XML is UTF-8)"
+
     /// The offset of `needle` in `bytes` at or after `from` (memchr to each candidate first byte,
     /// memcmp for the rest: the whole file is searched).
     private static func contains(_ bytes: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
@@ -115,7 +153,7 @@ public struct NmapXMLDecoder: ReportFileDecoder {
         }
         // recon's own XML says `args="recon ..."`; nmap's `args="nmap ..."`.
         let words = (run["args"] ?? "").split(separator: " ").map(String.init)
-        let program = words.first.map { ($0 as NSString).lastPathComponent }
+        let program = words.first.map { String($0.split(separator: "/").last ?? $0[...]) }
         let started = run["start"].flatMap(Int.init).map(rfc3339) ?? run["startstr"] ?? ""
         return RunInfo(
             tool: program == "recon" ? "recon" : run["scanner"] ?? "nmap", version: run["version"] ?? "",

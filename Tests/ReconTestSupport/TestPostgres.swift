@@ -70,7 +70,13 @@ public final class TestPostgres: @unchecked Sendable {
         port = Self.freePort()
         // A bridge for namespace tests, when they can run.
         if root && NetworkNamespace.available {
-            let serial = Int(getpid()) % 200 + 20
+            // A /24 no interface uses yet: two test runs at once (two checkouts, CI beside a
+            // developer) must not both route 198.18.X.0/24, or their namespaces reach the wrong
+            // server and connects time out.
+            let used = (try? CommandRunner.run("/usr/sbin/ip", ["-4", "-o", "addr", "show"]).stdout) ?? ""
+            let serial =
+                (0..<200).map { (Int(getpid()) + $0) % 200 + 20 }
+                .first { !used.contains(" 198.18.\($0).") } ?? Int(getpid()) % 200 + 20
             let name = "rcpg\(getpid())"
             let prefix = "198.18.\(serial)"
             for command in [

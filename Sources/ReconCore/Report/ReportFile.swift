@@ -54,12 +54,13 @@ public protocol ReportFileDecoder: Sendable {
     func decode(_ bytes: [UInt8]) throws(ReportDecodingError) -> ScanReport
 }
 
-/// Why a file's content is no report of its format.
+/// Why a file's content is no report of its format, in one line (text quoted from the file is
+/// escaped and cut like every message).
 public struct ReportDecodingError: Error, Sendable, CustomStringConvertible {
     public let description: String
 
     public init(_ description: String) {
-        self.description = description
+        self.description = TerminalText.oneLine(description)
     }
 }
 
