@@ -119,7 +119,7 @@ final class NmapXMLReader {
         index += 1
         let name = try self.name()
         if open.isEmpty && name != "nmaprun" {
-            throw ReportDecodingError("not nmap's XML: the root element is <\(TerminalText.oneLine(name))>, not <nmaprun>")
+            throw ReportDecodingError("not nmap's XML: the root element is <\(name)>, not <nmaprun>")
         }
         guard open.count < Self.maximumDepth else {
             throw ReportDecodingError("not nmap's XML: elements nested more than \(Self.maximumDepth) deep")
