@@ -73,9 +73,9 @@ public struct NmapXMLDecoder: ReportFileDecoder {
     }
 
     /// Refuses, before any parsing, an XML declaration naming an encoding other than UTF-8 or
-    /// ASCII (nmap writes UTF-8), and one whose encoding cannot be read: libxml2 switches to the
-    /// declared encoding through iconv, and `encoding="UTF-7"` crashes it there (fuzz finding F3).
-    /// Every `<?xml ` in the file counts, up to its `?>` (or the end).
+    /// ASCII (nmap writes UTF-8), and one whose encoding cannot be read: the reader reads UTF-8
+    /// only, and would misread anything else (libxml2, used at first, crashed switching to
+    /// `encoding="UTF-7"`: fuzz finding F3). Every `<?xml ` in the file counts, up to its `?>`.
     static func refuseForeignEncodings(_ bytes: [UInt8]) throws(ReportDecodingError) {
         var searchFrom = 0
         while let start = contains(bytes, Array("<?xml".utf8), from: searchFrom) {
