@@ -20,9 +20,14 @@ fuzz { bytes in
     }
     invariant(rules.matchCount <= text.lineCount && rules.probeCount <= text.lineCount, "more rules than lines")
     for port: UInt16 in [1, 22, 80, 443, 6379, 65535] {
+        // Silent ports get every probe that waits for no greeting, once; the others follow a greeting.
         let probes = rules.probes(for: port) + rules.otherProbes(for: port)
-        invariant(probes.count == rules.probeCount, "probes for \(port) are not every probe once")
-        invariant(rules.hasPortSpecificProbe(for: port) == probes.contains { $0.ports.contains(port) }, "port probes")
+        let following = rules.customProbes.filter { $0.greeting != nil }
+        invariant(probes.allSatisfy { $0.greeting == nil }, "a probe that follows a greeting for a silent port")
+        invariant(probes.count + following.count == rules.probeCount, "probes for \(port) are not every probe once")
+        invariant(
+            rules.hasPortSpecificProbe(for: port) == rules.customProbes.contains { $0.ports.contains(port) },
+            "port probes")
         _ = rules.portTableName(for: port)
     }
     let merged = rules.merging(rules)
