@@ -79,9 +79,13 @@ public final class TestPostgres: @unchecked Sendable {
                 .first { !used.contains(" 198.18.\($0).") } ?? Int(getpid()) % 200 + 20
             let name = "rcpg\(getpid())"
             let prefix = "198.18.\(serial)"
+            // A MAC address of its own: a bridge without one takes the lowest of its ports', so
+            // every namespace attached or deleted by another test could change the server's MAC
+            // under the namespaces' ARP caches, and their next connects time out.
+            let mac = String(format: "02:72:63:%02x:%02x:%02x", (serial >> 8) & 0xFF, serial & 0xFF, getpid() & 0xFF)
             for command in [
-                ["link", "add", name, "type", "bridge"], ["addr", "add", "\(prefix).1/24", "dev", name],
-                ["link", "set", name, "up"],
+                ["link", "add", name, "type", "bridge"], ["link", "set", name, "address", mac],
+                ["addr", "add", "\(prefix).1/24", "dev", name], ["link", "set", name, "up"],
             ] {
                 let result = try CommandRunner.run("/usr/sbin/ip", command)
                 guard result.status == 0 else {
