@@ -91,8 +91,14 @@
             let sample = stride(from: 0, to: closed.count, by: 97).map { closed[$0] }
             #expect(sample.count > 600)
             for (result, handshake) in sample {
-                let packets = handshake?.packets.prefix(2).map { "\($0.direction.rawValue) \($0.flags)" }
-                #expect(packets == ["out S", "in R."], "port \(result.port): \(handshake?.compact ?? "none")")
+                let packets = handshake?.packets.map { "\($0.direction.rawValue) \($0.flags)" } ?? []
+                // Exactly these two; a port inside the (default) ephemeral range may first have met
+                // another of the scan's own sockets (TCP simultaneous open, which the engine retries
+                // from another source port), and the capture keeps those packets too.
+                let answers = packets.filter { $0.hasPrefix("in ") }
+                #expect(
+                    packets.first == "out S" && answers.last == "in R." && (packets.count == 2 || (32768...60999).contains(result.port)),
+                    "port \(result.port): \(handshake?.compact ?? "none")")
                 #expect(handshake?.wireReason == .reset)
             }
             // The first look-up builds the index; all 65535 take a fraction of a second (the bound
