@@ -97,7 +97,8 @@
                 // from another source port), and the capture keeps those packets too.
                 let answers = packets.filter { $0.hasPrefix("in ") }
                 #expect(
-                    packets.first == "out S" && answers.last == "in R." && (packets.count == 2 || (32768...60999).contains(result.port)),
+                    packets.first == "out S" && answers.last == "in R."
+                        && (packets.count == 2 || (32768...60999).contains(result.port)),
                     "port \(result.port): \(handshake?.compact ?? "none")")
                 #expect(handshake?.wireReason == .reset)
             }
