@@ -857,6 +857,24 @@ logs_of() {
 # Word splitting of $(logs_of ...) and similar lists is intended: DIR holds no
 # white space (use_dir checks it).
 # shellcheck disable=SC2046
+# Our ports lie inside the kernel's ephemeral range (32768-60999): a connect elsewhere on the
+# machine (a full-range scan in another test) can hold one as its local port just when a daemon
+# binds it, and the daemon fails with EADDRINUSE. While the daemons run, the kernel is told not
+# to hand our ports out (ip_local_reserved_ports); stop puts the old list back.
+RESERVED=/proc/sys/net/ipv4/ip_local_reserved_ports
+reserve_ports() {
+    [ -w "$RESERVED" ] || return 0
+    local now ours e
+    now=$(cat "$RESERVED")
+    [ -e "$D/reserved_ports.before" ] || printf '%s\n' "$now" > "$D/reserved_ports.before"
+    ours=$(for e in $DAEMON_TABLE; do e=${e#*:}; echo "${e%%:*}"; done | paste -sd, -)
+    echo "${now:+$now,}$ours" > "$RESERVED" || note "cannot reserve the daemons' ports"
+}
+release_ports() {
+    [ -w "$RESERVED" ] && [ -e "$D/reserved_ports.before" ] || return 0
+    cat "$D/reserved_ports.before" > "$RESERVED" && rm -f "$D/reserved_ports.before"
+}
+
 cmd_start() {
     need_root
     use_dir "${1:-}"
@@ -881,6 +899,7 @@ cmd_start() {
         die "$D is not reachable by unprivileged users (a parent directory is not world-searchable): use a DIR under /tmp"
     fi
     echo "mode=$MODE started=$(date -u +%FT%TZ)" > "$D/$MARKER"
+    reserve_ports
 
     local t0 n port deadline pending="" p rc=0 db_ok=0
     declare -A result
@@ -1016,6 +1035,7 @@ cmd_stop() {
     done
     left=$(running_names)
     [ -z "$left" ] || { note "still running: $left"; return 1; }
+    release_ports
     echo "stopped"
 }
 
