@@ -50,11 +50,11 @@ public struct NmapXMLDecoder: ReportFileDecoder {
     /// entity declaration: nmap writes `<!DOCTYPE nmaprun>` and nothing more, and entities are how
     /// billion-laughs and external-entity (file, network) tricks work.
     static func refuseDeclarations(_ bytes: [UInt8]) throws(ReportDecodingError) {
-        if contains(bytes, Array("<!ENTITY".utf8), from: 0) != nil {
+        if XMLBytes.firstOffset(of: Array("<!ENTITY".utf8), in: bytes, from: 0) != nil {
             throw ReportDecodingError(entityRefusal)
         }
         var searchFrom = 0
-        while let start = contains(bytes, Array("<!DOCTYPE".utf8), from: searchFrom) {
+        while let start = XMLBytes.firstOffset(of: Array("<!DOCTYPE".utf8), in: bytes, from: searchFrom) {
             var quote: UInt8?
             var index = start + 9
             scan: while index < bytes.count {
@@ -78,14 +78,14 @@ public struct NmapXMLDecoder: ReportFileDecoder {
     /// `encoding="UTF-7"`: fuzz finding F3). Every `<?xml ` in the file counts, up to its `?>`.
     static func refuseForeignEncodings(_ bytes: [UInt8]) throws(ReportDecodingError) {
         var searchFrom = 0
-        while let start = contains(bytes, Array("<?xml".utf8), from: searchFrom) {
-            let end = contains(bytes, Array("?>".utf8), from: start + 5) ?? bytes.count
+        while let start = XMLBytes.firstOffset(of: Array("<?xml".utf8), in: bytes, from: searchFrom) {
+            let end = XMLBytes.firstOffset(of: Array("?>".utf8), in: bytes, from: start + 5) ?? bytes.count
             searchFrom = end
-            guard start + 5 < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start + 5]) else { continue }
+            guard start + 5 < bytes.count, XMLBytes.isSpace(bytes[start + 5]) else { continue }
             var at = start + 5
-            while let found = contains(bytes, Array("encoding".utf8), from: at), found < end {
+            while let found = XMLBytes.firstOffset(of: Array("encoding".utf8), in: bytes, from: at), found < end {
                 var index = found + 8
-                func skipSpace() { while index < end, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 } }
+                func skipSpace() { while index < end, XMLBytes.isSpace(bytes[index]) { index += 1 } }
                 skipSpace()
                 guard index < end, bytes[index] == UInt8(ascii: "=") else { throw ReportDecodingError(encodingRefusal) }
                 index += 1
@@ -109,26 +109,6 @@ public struct NmapXMLDecoder: ReportFileDecoder {
     }
 
     private static let encodingRefusal = "has an XML declaration whose encoding cannot be read (nmap XML is UTF-8)"
-
-    /// The offset of `needle` in `bytes` at or after `from` (memchr to each candidate first byte,
-    /// memcmp for the rest: the whole file is searched).
-    private static func contains(_ bytes: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
-        guard let first = needle.first else { return nil }
-        return bytes.withUnsafeBytes { haystack -> Int? in
-            needle.withUnsafeBytes { pattern -> Int? in
-                guard let base = haystack.baseAddress, let start = pattern.baseAddress else { return nil }
-                var offset = from
-                while offset + pattern.count <= haystack.count {
-                    guard let hit = memchr(base + offset, Int32(first), haystack.count - pattern.count + 1 - offset)
-                    else { return nil }
-                    let position = base.distance(to: UnsafeRawPointer(hit))
-                    if memcmp(hit, start, pattern.count) == 0 { return position }
-                    offset = position + 1
-                }
-                return nil
-            }
-        }
-    }
 
     // MARK: The run
 

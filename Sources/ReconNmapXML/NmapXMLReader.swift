@@ -63,14 +63,14 @@ final class NmapXMLReader {
 
     private func document() throws(ReportDecodingError) {
         while index < bytes.count {
-            if starts("<") && !starts("<?") && !starts("<!") {
+            if atElementStart {
                 guard run == nil && open.isEmpty else { throw malformed() }
                 try element()
                 continue
             }
             if starts("<") {
                 try markup()
-            } else if isSpace(bytes[index]) {
+            } else if XMLBytes.isSpace(bytes[index]) {
                 index += 1
             } else {
                 throw malformed()  // text outside the root element
@@ -168,13 +168,13 @@ final class NmapXMLReader {
                 try close(element)
                 return
             }
-            if starts("<") && !starts("<?") && !starts("<!") {
+            if atElementStart {
                 try element()
             } else if starts("<") {
                 try markup()
             } else {
                 let end = bytes[index...].firstIndex(of: UInt8(ascii: "<")) ?? bytes.count
-                if open.last?.name == "cpe" { appendText(try decodedSlice(index..<end)) }
+                if open.last?.name == "cpe" { appendText(try decoded(bytes[index..<end], inAttribute: false).utf8) }
                 index = end
             }
         }
@@ -200,12 +200,6 @@ final class NmapXMLReader {
     private func appendText(_ text: some Collection<UInt8>) {
         guard open.last?.name == "cpe", open[open.count - 1].text.utf8.count < Self.maximumText else { return }
         open[open.count - 1].text += String(decoding: text.prefix(Self.maximumText), as: UTF8.self)
-    }
-
-    private func appendText(_ text: String) { appendText(Array(text.utf8)) }
-
-    private func decodedSlice(_ range: Range<Int>) throws(ReportDecodingError) -> String {
-        try decoded(bytes[range], inAttribute: false)
     }
 
     /// Text with its references replaced: `&lt; &gt; &amp; &quot; &apos;`, `&#N;` and `&#xH;`.
@@ -272,26 +266,22 @@ final class NmapXMLReader {
     /// Moves past the first `terminator` at or after `from`; the document must have one.
     private func skip(past terminator: String, from: Int) throws(ReportDecodingError) {
         let needle = Array(terminator.utf8)
-        var position = from
-        while position + needle.count <= bytes.count {
-            if bytes[position] == needle[0] && bytes[position..<(position + needle.count)].elementsEqual(needle) {
-                index = position + needle.count
-                return
-            }
-            position += 1
+        guard let found = XMLBytes.firstOffset(of: needle, in: bytes, from: from) else {
+            index = bytes.count
+            throw malformed()
         }
-        index = bytes.count
-        throw malformed()
+        index = found + needle.count
     }
 
     @discardableResult
     private func skipSpace() -> Bool {
         let start = index
-        while index < bytes.count, isSpace(bytes[index]) { index += 1 }
+        while index < bytes.count, XMLBytes.isSpace(bytes[index]) { index += 1 }
         return index > start
     }
 
-    private func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+    /// A start tag begins here (not a comment, CDATA, declaration or processing instruction).
+    private var atElementStart: Bool { starts("<") && !starts("<?") && !starts("<!") }
 
     private func starts(_ prefix: StaticString) -> Bool {
         let count = prefix.utf8CodeUnitCount
